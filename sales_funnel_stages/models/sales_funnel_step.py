@@ -1,0 +1,84 @@
+from itertools import pairwise
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class SalesFunnelStep(models.Model):
+    """One of the six canonical funnel steps every team's stages map onto.
+
+    The steps are the fixed reference that makes the funnels of different
+    teams comparable (funnel method, section 1): teams keep their own
+    `crm.stage` records and map each of them onto a step.
+    """
+
+    _name = "sales.funnel.step"
+    _description = "Sales Funnel Step"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(
+        required=True,
+        readonly=True,
+        help="Technical key of the step; reports and data refer to it.",
+    )
+    sequence = fields.Integer(required=True, default=10)
+    weight = fields.Float(
+        string="Default Weight (%)",
+        required=True,
+        digits=(5, 2),
+        help="Probability weight of the step, 0 to 100. Stages mapped to the "
+        "step take this weight unless they set their own.",
+    )
+    band = fields.Selection(
+        [
+            ("tofu", "Top of funnel (TOFU)"),
+            ("mofu", "Middle of funnel (MOFU)"),
+            ("bofu", "Bottom of funnel (BOFU)"),
+            ("after_sales", "After-sales (influence funnel)"),
+        ],
+        required=True,
+    )
+    description = fields.Text(
+        string="Key Steps",
+        translate=True,
+        help="The checklist a salesperson works through in this step.",
+    )
+
+    _code_unique = models.Constraint(
+        "UNIQUE(code)",
+        "Each funnel step code must be unique.",
+    )
+    _weight_range = models.Constraint(
+        "CHECK(weight >= 0 AND weight <= 100)",
+        "A funnel step weight must be between 0 and 100.",
+    )
+
+    @api.constrains("weight", "sequence")
+    def _check_weight(self):
+        """Weights are percentages and may not decrease along the funnel: a
+        later step is at least as likely to close as an earlier one."""
+        for step in self:
+            if not 0 <= step.weight <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The weight of “%(step)s” must be between 0 and 100, not %(weight)s.",
+                        step=step.name,
+                        weight=step.weight,
+                    )
+                )
+        steps = self.search([])
+        for previous, step in pairwise(steps):
+            if previous.sequence < step.sequence and step.weight < previous.weight:
+                raise ValidationError(
+                    self.env._(
+                        "The weight of “%(step)s” (%(weight)s%%) is lower than "
+                        "the weight of the step before it, “%(previous)s” "
+                        "(%(previous_weight)s%%). Weights may not decrease "
+                        "along the funnel.",
+                        step=step.name,
+                        weight=step.weight,
+                        previous=previous.name,
+                        previous_weight=previous.weight,
+                    )
+                )
