@@ -10,7 +10,16 @@
     "data": [
         "security/ir.model.access.csv",
         "data/sales_funnel_step_data.xml",
+        "data/crm_lost_reason_data.xml",
+        "data/ir_cron_data.xml",
         "views/sales_funnel_step_views.xml",
+        "views/crm_stage_views.xml",
+        "views/crm_lead_views.xml",
+        "wizards/sales_funnel_apply_stages_views.xml",
+        "views/crm_team_views.xml",
+        "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],
+    "pre_init_hook": "pre_init_hook",
+    "post_init_hook": "post_init_hook",
 }

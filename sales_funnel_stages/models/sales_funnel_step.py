@@ -45,6 +45,16 @@ class SalesFunnelStep(models.Model):
         help="The checklist a salesperson works through in this step.",
     )
 
+    requires_need = fields.Boolean(
+        string="Requires Need Confirmed",
+        help="Stage gate: an opportunity enters this step only once its Need (MAN) is confirmed.",
+    )
+    requires_authority = fields.Boolean(
+        string="Requires Authority Identified",
+        help="Stage gate: an opportunity enters this step only once who holds the Authority (MAN) "
+        "is identified.",
+    )
+
     _code_unique = models.Constraint(
         "UNIQUE(code)",
         "Each funnel step code must be unique.",
@@ -82,3 +92,12 @@ class SalesFunnelStep(models.Model):
                         previous_weight=previous.weight,
                     )
                 )
+
+    def write(self, vals):
+        if "weight" not in vals:
+            return super().write(vals)
+        stages = self.env["crm.stage"].search([("funnel_step_id", "in", self.ids)])
+        old_weights = stages._funnel_weights()
+        result = super().write(vals)
+        stages._funnel_propagate_weights(old_weights)
+        return result

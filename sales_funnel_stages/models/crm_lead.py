@@ -1,0 +1,375 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+MAN_ANSWERS = [("unknown", "Unknown"), ("yes", "Yes"), ("no", "No")]
+
+# Funnel method, section 4: upper case = present, lower case = absent. The
+# keys spell the answers to Money, Authority, Need (y = yes, n = no): Odoo
+# names selection values case-insensitively, so "M+A+N" and "m+a+n" cannot
+# both be keys.
+MAN_CLASSES = [
+    ("yyy", "M+A+N"),
+    ("yyn", "M+A+n"),
+    ("yny", "M+a+N"),
+    ("nyy", "m+A+N"),
+    ("nny", "m+a+N"),
+    ("nyn", "m+A+n"),
+    ("ynn", "M+a+n"),
+    ("nnn", "m+a+n"),
+    ("not_assessed", "Not assessed"),
+]
+
+# Funnel method, section 5: (big opportunity, short time to close) -> tier.
+TIERS = [("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")]
+TIER_MATRIX = {(True, True): "a", (False, True): "b", (True, False): "c", (False, False): "d"}
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    # Funnel position and weighted revenue
+    funnel_step_id = fields.Many2one(related="stage_id.funnel_step_id")
+    funnel_weight = fields.Float(related="stage_id.funnel_weight", string="Stage Weight (%)")
+    weighted_revenue = fields.Monetary(
+        currency_field="company_currency",
+        compute="_compute_weighted_revenue",
+        store=True,
+        help="Expected revenue times the weight of the stage, in company currency; 0 once lost.",
+    )
+
+    # MAN qualification
+    man_money = fields.Selection(
+        MAN_ANSWERS, string="Money", default="unknown", required=True, tracking=True,
+        help="Can the buyer pay?",
+    )  # fmt: skip
+    man_authority = fields.Selection(
+        MAN_ANSWERS, string="Authority", default="unknown", required=True, tracking=True,
+        help="Do we reach who decides, advises or can veto?",
+    )  # fmt: skip
+    man_need = fields.Selection(
+        MAN_ANSWERS, string="Need", default="unknown", required=True, tracking=True,
+        help="Does the buyer need what we sell?",
+    )  # fmt: skip
+    man_money_note = fields.Char(string="Budget", help="What is known of the budget.")
+    man_authority_note = fields.Char(string="Who Decides", help="Who decides, advises or can veto.")
+    man_need_note = fields.Char(string="What Need", help="The need the buyer expressed.")
+    man_class = fields.Selection(
+        MAN_CLASSES,
+        string="MAN Class",
+        compute="_compute_man_class",
+        store=True,
+        tracking=True,
+        help="Upper case: present, lower case: absent. Assessed once Money, Authority and Need "
+        "are all answered.",
+    )
+    man_action = fields.Char(string="MAN Recommended Action", compute="_compute_man_action")
+
+    # A/B/C/D priority tier
+    priority_tier = fields.Selection(
+        TIERS,
+        string="Tier",
+        compute="_compute_priority_tier",
+        store=True,
+        tracking=True,
+        help="A: big and short, B: small and short, C: big and long, D: small and long. Big: "
+        "expected revenue at or above the company's threshold; short: expected closing within "
+        "the company's number of days (no date: long).",
+    )
+    priority_tier_override = fields.Selection(
+        TIERS,
+        string="Tier Override",
+        tracking=True,
+        help="Set a tier by hand; it survives recomputation until cleared.",
+    )
+    priority_tier_action = fields.Char(string="Tier Action", compute="_compute_priority_tier_action")
+
+    # Stage gates
+    funnel_gate_status = fields.Char(
+        string="Next Step Gate",
+        compute="_compute_funnel_gate_status",
+        help="What the opportunity lacks to enter the next funnel step, when its team enforces gates.",
+    )
+
+    # ------------------------------------------------------------ computes
+
+    @api.depends("expected_revenue", "stage_id", "won_status")
+    def _compute_weighted_revenue(self):
+        for lead in self:
+            if lead.won_status == "lost":
+                lead.weighted_revenue = 0.0
+            else:
+                weighted = (lead.expected_revenue or 0.0) * lead.stage_id.funnel_weight / 100.0
+                lead.weighted_revenue = lead.company_currency.round(weighted)
+
+    @api.depends("man_money", "man_authority", "man_need")
+    def _compute_man_class(self):
+        for lead in self:
+            answers = (lead.man_money, lead.man_authority, lead.man_need)
+            if "unknown" in answers:
+                lead.man_class = "not_assessed"
+            else:
+                lead.man_class = "".join(answer[0] for answer in answers)
+
+    @api.depends("man_class")
+    def _compute_man_action(self):
+        actions = self._man_actions()
+        for lead in self:
+            lead.man_action = actions.get(lead.man_class or "not_assessed")
+
+    def _man_actions(self):
+        """Recommended action per MAN class (funnel method, section 4)."""
+        return {
+            "yyy": self.env._("Qualified prospect, the ideal target: run the full sales process."),
+            "yyn": self.env._("Contact: skilled selling can create the need."),
+            "yny": self.env._("Contact, and find the person who holds the authority."),
+            "nyy": self.env._("Contact: check business and credit, offer financing."),
+            "nny": self.env._("Contact: cultivate long-term until the missing conditions appear."),
+            "nyn": self.env._("Contact: cultivate long-term."),
+            "ynn": self.env._("Contact: cultivate long-term."),
+            "nnn": self.env._("Not a customer: stop contact and disqualify."),
+            "not_assessed": self.env._("Answer Money, Authority and Need to get the recommended action."),
+        }
+
+    @api.depends("expected_revenue", "date_deadline", "priority_tier_override")
+    def _compute_priority_tier(self):
+        """Tier from the company's thresholds and today's date.
+
+        Thresholds and the passing of days change tiers too: the company's
+        `write` and a daily cron apply them in SQL (`_funnel_refresh_values`),
+        which computes the same matrix for whole tables at once.
+        """
+        today = fields.Date.context_today(self)
+        for lead in self:
+            if lead.priority_tier_override:
+                lead.priority_tier = lead.priority_tier_override
+                continue
+            company = lead.company_id or self.env.company
+            big = (lead.expected_revenue or 0.0) >= company.funnel_tier_big_amount
+            short = bool(lead.date_deadline) and (
+                lead.date_deadline <= today + timedelta(days=company.funnel_tier_short_days)
+            )
+            lead.priority_tier = TIER_MATRIX[big, short]
+
+    @api.depends("priority_tier")
+    def _compute_priority_tier_action(self):
+        actions = {
+            "a": self.env._("All-out: run the full sales process."),
+            "b": self.env._("Limit the time invested; maintain the relationship."),
+            "c": self.env._("Watch for changes; maintain the relationship."),
+            "d": self.env._("Consider last; maintain the relationship."),
+        }
+        for lead in self:
+            lead.priority_tier_action = actions.get(lead.priority_tier, False)
+
+    @api.depends("stage_id", "team_id", "man_need", "man_authority")
+    def _compute_funnel_gate_status(self):
+        steps = self.env["sales.funnel.step"].search([])
+        for lead in self:
+            lead.funnel_gate_status = False
+            if not lead.team_id.use_funnel_gates:
+                continue
+            current = lead.stage_id.funnel_step_id.sequence or 0
+            next_step = steps.filtered(lambda step, current=current: step.sequence > current)[:1]
+            missing = lead._funnel_missing_gates(next_step) if next_step else []
+            if missing:
+                lead.funnel_gate_status = self.env._(
+                    "To enter “%(step)s”: %(missing)s.", step=next_step.name, missing=", ".join(missing)
+                )
+
+    # ------------------------------------------------------------ stage gates
+
+    def _funnel_missing_gates(self, step):
+        """Human-readable list of the gates of `step` this lead does not meet."""
+        self.ensure_one()
+        missing = []
+        if step.requires_need and self.man_need != "yes":
+            missing.append(self.env._("Need is not confirmed"))
+        if step.requires_authority and self.man_authority != "yes":
+            missing.append(self.env._("Authority is not identified"))
+        return missing
+
+    def _funnel_check_gates(self, stage, team=None):
+        """Refuse to move forward into `stage` past an unmet gate.
+
+        Moving backward or within the same step is always allowed (funnel
+        method, section 1: an opportunity that misses a goal stays or goes
+        back). Only teams that enforce gates are checked.
+        """
+        step = stage.funnel_step_id
+        if not step:
+            return
+        for lead in self:
+            if not (team or lead.team_id).use_funnel_gates:
+                continue
+            if step.sequence <= (lead.stage_id.funnel_step_id.sequence or 0):
+                continue
+            missing = lead._funnel_missing_gates(step)
+            if missing:
+                raise UserError(
+                    self.env._(
+                        "“%(lead)s” cannot move forward to “%(stage)s” (funnel step “%(step)s”): "
+                        "%(missing)s. Update its MAN qualification in the Funnel tab first.",
+                        lead=lead.name,
+                        stage=stage.name,
+                        step=step.name,
+                        missing=", ".join(missing),
+                    )
+                )
+
+    # ------------------------------------------------------------ probability
+
+    def _compute_probabilities(self):  # pylint: disable=missing-return
+        """Teams in stage-weight mode take the stage's weight instead of
+        Odoo's predictive probability; a manual probability is kept (crm's
+        rule) until the next stage change (see `write`)."""
+        by_weight = self.filtered(lambda lead: lead.team_id.funnel_probability_mode == "stage_weight")
+        if self - by_weight:
+            super(CrmLead, self - by_weight)._compute_probabilities()
+        for lead in by_weight:
+            was_automated = lead.active and lead.is_automated_probability
+            lead.automated_probability = lead.stage_id.funnel_weight
+            if was_automated:
+                lead.probability = lead.automated_probability
+
+    def _pls_get_naive_bayes_probabilities(self, batch_mode=False, is_tooltip=False):
+        """crm's nightly cron rewrites probabilities in SQL from this method:
+        give it the stage weights of the leads of stage-weight teams."""
+        by_weight = self.filtered(lambda lead: lead.team_id.funnel_probability_mode == "stage_weight")
+        if is_tooltip or not by_weight:
+            return super()._pls_get_naive_bayes_probabilities(batch_mode=batch_mode, is_tooltip=is_tooltip)
+        probabilities, tooltip = {}, {}
+        if self - by_weight:
+            # crm answers a bare dict when it finds nothing to score
+            result = super(CrmLead, self - by_weight)._pls_get_naive_bayes_probabilities(
+                batch_mode=batch_mode
+            )
+            probabilities, tooltip = result if isinstance(result, tuple) else (result, {})
+        probabilities.update({lead.id: lead.stage_id.funnel_weight for lead in by_weight})
+        return probabilities, tooltip
+
+    def _funnel_apply_stage_weights(self):
+        """Set probability = stage weight on the open leads of stage-weight teams."""
+        leads = self.filtered(
+            lambda lead: (
+                lead.team_id.funnel_probability_mode == "stage_weight"
+                and lead.active
+                and lead.won_status == "pending"
+            )
+        )
+        by_weight = defaultdict(lambda: self.browse())
+        for lead in leads:
+            by_weight[lead.stage_id.funnel_weight] |= lead
+        for weight, group in by_weight.items():
+            group.write({"probability": weight, "automated_probability": weight})
+
+    @api.model
+    def _funnel_on_stage_weight_change(self, stages, old_weights):
+        """Stages changed weight: refresh weighted revenues in SQL, and move
+        the probabilities that followed the old weight to the new one."""
+        self._funnel_refresh_values(SQL("lead.stage_id IN %s", tuple(stages.ids)))
+        leads = self.search(
+            [
+                ("stage_id", "in", stages.ids),
+                ("team_id.funnel_probability_mode", "=", "stage_weight"),
+                ("won_status", "=", "pending"),
+            ]
+        )
+        following = leads.filtered(lambda lead: lead.probability == old_weights.get(lead.stage_id.id))
+        following._funnel_apply_stage_weights()
+        for lead in leads - following:  # manual probabilities are kept
+            lead.automated_probability = lead.stage_id.funnel_weight
+
+    # ------------------------------------------------------------ ORM
+
+    def write(self, vals):
+        moved = self.browse()
+        if vals.get("stage_id"):
+            stage = self.env["crm.stage"].browse(vals["stage_id"])
+            moved = self.filtered(lambda lead: lead.stage_id != stage)
+            team = self.env["crm.team"].browse(vals["team_id"]) if vals.get("team_id") else None
+            moved._funnel_check_gates(stage, team)
+        result = super().write(vals)
+        if moved and "probability" not in vals:
+            # a stage change resets a manual probability to the stage weight
+            moved._funnel_apply_stage_weights()
+        return result
+
+    # ------------------------------------------------------------ actions
+
+    def action_funnel_disqualify(self):
+        """m+a+n: not a customer. Mark lost with the dedicated reason."""
+        not_disqualified = self.filtered(lambda lead: lead.man_class != "nnn")
+        if not_disqualified:
+            raise UserError(
+                self.env._(
+                    "Only opportunities of MAN class m+a+n (no money, no authority, no need) can be "
+                    "disqualified; “%(lead)s” is %(man_class)s.",
+                    lead=not_disqualified[0].name,
+                    man_class=dict(self._fields["man_class"]._description_selection(self.env)).get(
+                        not_disqualified[0].man_class
+                    ),
+                )
+            )
+        reason = self.env.ref("sales_funnel_stages.crm_lost_reason_man_disqualified")
+        return self.action_set_lost(lost_reason_id=reason.id)
+
+    # ------------------------------------------------------------ SQL refresh
+
+    @api.model
+    def _funnel_refresh_values(self, where=None):
+        """Recompute weighted revenue and tier of many leads in one UPDATE.
+
+        Used at install (one pass over crm_lead instead of one ORM recompute
+        per field), when stage weights or tier thresholds change, and daily
+        for tiers that the passing of days moves. The expressions are those
+        of `_compute_weighted_revenue` and `_compute_priority_tier`.
+        """
+        for model in ("crm.lead", "crm.stage", "res.company", "res.currency"):
+            self.env[model].flush_model()
+        today = fields.Date.context_today(self)
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead AS target
+                   SET weighted_revenue = fresh.weighted_revenue,
+                       priority_tier = fresh.priority_tier
+                  FROM (
+                SELECT lead.id,
+                       CASE WHEN lead.won_status = 'lost' THEN 0
+                            ELSE ROUND(COALESCE(lead.expected_revenue, 0) * COALESCE(stage.funnel_weight, 0)
+                                       / 100.0, currency.decimal_places)
+                       END AS weighted_revenue,
+                       COALESCE(lead.priority_tier_override,
+                                CASE WHEN axes.big AND axes.short THEN 'a' WHEN axes.short THEN 'b'
+                                     WHEN axes.big THEN 'c' ELSE 'd' END) AS priority_tier
+                  FROM crm_lead AS lead
+                  LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
+                  JOIN res_company AS company ON company.id = COALESCE(lead.company_id, %(company)s)
+                  JOIN res_currency AS currency ON currency.id = company.currency_id
+                 CROSS JOIN LATERAL (
+                       SELECT COALESCE(lead.expected_revenue, 0) >= company.funnel_tier_big_amount AS big,
+                              COALESCE(lead.date_deadline <= %(today)s::date + company.funnel_tier_short_days,
+                                       FALSE) AS short
+                       ) AS axes
+                 WHERE %(where)s
+                       ) AS fresh
+                 WHERE fresh.id = target.id
+                   AND (target.weighted_revenue, target.priority_tier)
+                       IS DISTINCT FROM (fresh.weighted_revenue, fresh.priority_tier)
+                """,
+                company=self.env.company.id,
+                today=today,
+                where=where or SQL("TRUE"),
+            )
+        )
+        self.invalidate_model(["weighted_revenue", "priority_tier"])
+        self.env["res.partner"]._funnel_refresh_best_tier(where)
+
+    @api.model
+    def _cron_refresh_priority_tiers(self):
+        """Daily: tiers move from long to short as expected closing dates near."""
+        self._funnel_refresh_values(SQL("lead.active AND lead.date_deadline IS NOT NULL"))

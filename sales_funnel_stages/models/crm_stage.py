@@ -1,0 +1,262 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import groupby
+
+
+class CrmStage(models.Model):
+    """A team's stage, mapped onto one canonical funnel step.
+
+    Teams keep their own stages; many stages (of one team or of several) may
+    share a step. The stage's weight is its step's default weight unless the
+    stage sets its own.
+    """
+
+    _inherit = "crm.stage"
+
+    funnel_step_id = fields.Many2one(
+        "sales.funnel.step",
+        index=True,
+        ondelete="restrict",
+        help="Canonical funnel step of this stage: it makes the funnels of different teams comparable.",
+    )
+    funnel_weight_custom = fields.Boolean(
+        string="Custom Weight",
+        help="Give this stage a weight of its own instead of its funnel step's default weight.",
+    )
+    funnel_weight = fields.Float(
+        string="Weight (%)",
+        digits=(5, 2),
+        compute="_compute_funnel_weight",
+        store=True,
+        readonly=False,
+        help="Probability weight of the stage, 0 to 100: the funnel step's default weight unless "
+        "custom; a won stage weighs 100. Weights may not decrease along a team's pipeline: "
+        "a stage placed after another weighs at least as much.",
+    )
+
+    @api.depends("funnel_step_id.weight", "funnel_weight_custom", "is_won")
+    def _compute_funnel_weight(self):
+        for stage in self:
+            if stage.is_won:
+                stage.funnel_weight = 100.0
+            elif not stage.funnel_weight_custom:
+                stage.funnel_weight = stage.funnel_step_id.weight
+            # a custom weight keeps the value the manager typed
+
+    @api.constrains("funnel_weight", "is_won")
+    def _check_funnel_weight(self):
+        for stage in self:
+            if not 0 <= stage.funnel_weight <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The weight of stage “%(stage)s” must be between 0 and 100, not %(weight)s.",
+                        stage=stage.name,
+                        weight=stage.funnel_weight,
+                    )
+                )
+            if stage.is_won and stage.funnel_weight != 100:
+                raise ValidationError(
+                    self.env._(
+                        "Stage “%(stage)s” is a won stage: its weight must be 100, not %(weight)s.",
+                        stage=stage.name,
+                        weight=stage.funnel_weight,
+                    )
+                )
+
+    @api.constrains("funnel_weight", "sequence", "team_ids", "funnel_step_id")
+    def _check_funnel_weight_order(self):
+        """Along each team's pipeline a later stage weighs at least as much
+        as an earlier one. Stages without a funnel step are outside the
+        funnel, won stages are terminal, and stages of equal sequence have
+        no order between them: none of these is compared."""
+        teams = self.team_ids
+        if not all(stage.team_ids for stage in self):  # a shared stage is in every pipeline
+            teams = self.env["crm.team"].with_context(active_test=False).search([])
+        for team in [self.env["crm.team"], *teams]:
+            stages = self._funnel_pipeline(team).filtered(
+                lambda stage: stage.funnel_step_id and not stage.is_won
+            )
+            heaviest = None
+            for _sequence, same_sequence in groupby(stages, key=lambda stage: stage.sequence):
+                same_sequence = list(same_sequence)
+                lightest = min(same_sequence, key=lambda stage: stage.funnel_weight)
+                if heaviest and lightest.funnel_weight < heaviest.funnel_weight:
+                    raise ValidationError(
+                        self.env._(
+                            "Weights may not decrease along the funnel: stage “%(stage)s” (%(weight)s%%) "
+                            "comes after “%(previous)s” (%(previous_weight)s%%) in the pipeline of "
+                            "%(pipeline)s. Give it a weight of at least %(previous_weight)s%%, or "
+                            "move it before.",
+                            stage=lightest.name,
+                            weight=lightest.funnel_weight,
+                            previous=heaviest.name,
+                            previous_weight=heaviest.funnel_weight,
+                            pipeline=team.name or self.env._("the shared stages"),
+                        )
+                    )
+                candidate = max(same_sequence, key=lambda stage: stage.funnel_weight)
+                if not heaviest or candidate.funnel_weight > heaviest.funnel_weight:
+                    heaviest = candidate
+
+    @api.model
+    def _funnel_pipeline(self, team):
+        """The stages of a team's pipeline in order (no team: the shared stages)."""
+        domain = [("team_ids", "=", False)]
+        if team:
+            domain = ["|", ("team_ids", "=", False), ("team_ids", "in", team.ids)]
+        return self.search(domain, order="sequence, id")
+
+    @api.model
+    def _funnel_free_sequence(self, pipeline, step):
+        """A sequence for a new stage of `step`: after the stages of earlier
+        steps, before those of later ones. Renumbers the pipeline (keeping
+        its order) when there is no room between them."""
+
+        def bounds():
+            before = pipeline.filtered(lambda stage: 0 < stage.funnel_step_id.sequence <= step.sequence)
+            after = pipeline.filtered(lambda stage: stage.funnel_step_id.sequence > step.sequence)
+            low = max(before.mapped("sequence"), default=0)
+            return low, min(after.mapped("sequence"), default=low + 2)
+
+        low, high = bounds()
+        if high - low < 2:
+            # One statement: renumbered one by one, the stages would be out
+            # of order midway and the weight-order check would refuse it.
+            self.env.cr.execute(
+                """
+                UPDATE crm_stage SET sequence = renumbered.sequence
+                  FROM unnest(%s::int[], %s::int[]) AS renumbered(id, sequence)
+                 WHERE crm_stage.id = renumbered.id
+                """,
+                [pipeline.ids, [position * 10 for position in range(1, len(pipeline) + 1)]],
+            )
+            pipeline.invalidate_recordset(["sequence"])
+            low, high = bounds()
+        return low + 1
+
+    # ------------------------------------------------------------ install
+
+    @api.model
+    def _funnel_setup_stages(self):
+        """At install: a new CRM gets the six standard stages; an existing
+        CRM keeps every stage it has, each mapped onto a funnel step."""
+        if self._funnel_is_pristine_crm():
+            self._funnel_create_standard_stages()
+        else:
+            self._funnel_map_existing_stages()
+
+    @api.model
+    def _funnel_is_pristine_crm(self):
+        """No lead yet, and no stage but crm's own stock stages."""
+        self.env.cr.execute(
+            """
+            SELECT NOT EXISTS (SELECT 1 FROM crm_lead)
+               AND NOT EXISTS (SELECT 1 FROM crm_stage AS stage
+                                WHERE NOT EXISTS (SELECT 1 FROM ir_model_data AS imd
+                                                   WHERE imd.model = 'crm.stage' AND imd.res_id = stage.id
+                                                     AND imd.module = 'crm'))
+            """
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _funnel_create_standard_stages(self):
+        """Replace crm's stock stages (no lead uses them) by one stage per
+        funnel step, the after-sales step being the won stage."""
+        stock = self.search([])
+        langs = [lang for lang, _name in self.env["res.lang"].get_installed()]
+        for step in self.env["sales.funnel.step"].search([]):
+            is_won = step.code == "after_sales"
+            [stage] = self._load_records(
+                [
+                    {
+                        "xml_id": f"sales_funnel_stages.crm_stage_{step.code}",
+                        "values": {
+                            "name": step.name,
+                            "sequence": step.sequence,
+                            "funnel_step_id": step.id,
+                            "is_won": is_won,
+                        },
+                        "noupdate": True,
+                    }
+                ]
+            )
+            # The won stage keeps "Won" in its name, as pipelines (and crm's
+            # own tours) know it; the others are named after their step.
+            stage.update_field_translations(
+                "name",
+                {
+                    lang: self.with_context(lang=lang).env._("Won (after-sales service)")
+                    if is_won
+                    else step.with_context(lang=lang).name
+                    for lang in langs
+                },
+            )
+        stock.unlink()
+
+    @api.model
+    def _funnel_map_existing_stages(self):
+        """Map each unmapped stage onto a step: won stages to after-sales,
+        the others by their place in each pipeline (first stage to lead
+        identification, second to needs analysis...), never decreasing
+        along a pipeline. Written in SQL: leads are refreshed in one pass
+        afterwards (see `post_init_hook`)."""
+        steps = self.env["sales.funnel.step"].search([])
+        open_steps = steps.filtered(lambda step: step.code != "after_sales")
+        mapping = {
+            stage: steps[-1] for stage in self.search([("is_won", "=", True), ("funnel_step_id", "=", False)])
+        }
+
+        def step_index(stage):
+            step = mapping.get(stage) or stage.funnel_step_id
+            return open_steps.ids.index(step.id) if step in open_steps else None
+
+        teams = self.env["crm.team"].with_context(active_test=False).search([])
+        for team in [self.env["crm.team"], *teams]:
+            pipeline = self._funnel_pipeline(team).filtered(lambda stage: not stage.is_won)
+            known = [step_index(stage) for stage in pipeline]
+            lower = 0
+            for position, stage in enumerate(pipeline):
+                if known[position] is not None:
+                    lower = max(lower, known[position])
+                    continue
+                upper = next((index for index in known[position:] if index is not None), len(open_steps) - 1)
+                index = min(max(min(position, len(open_steps) - 1), lower), upper)
+                mapping[stage] = open_steps[index]
+                known[position] = lower = index
+        for step in steps:
+            stages = [stage.id for stage, mapped in mapping.items() if mapped == step]
+            if stages:
+                self.env.cr.execute(
+                    "UPDATE crm_stage SET funnel_step_id = %s, funnel_weight = %s WHERE id IN %s",
+                    [step.id, 100.0 if step == steps[-1] else step.weight, tuple(stages)],
+                )
+        self.invalidate_model(["funnel_step_id", "funnel_weight"])
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        after_sales = self.env.ref(
+            "sales_funnel_stages.sales_funnel_step_after_sales", raise_if_not_found=False
+        )
+        for vals in vals_list:
+            if vals.get("is_won") and not vals.get("funnel_step_id") and after_sales:
+                vals["funnel_step_id"] = after_sales.id
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not {"funnel_weight", "funnel_weight_custom", "funnel_step_id", "is_won"} & set(vals):
+            return super().write(vals)
+        old_weights = self._funnel_weights()
+        result = super().write(vals)
+        self._funnel_propagate_weights(old_weights)
+        return result
+
+    def _funnel_weights(self):
+        return {stage.id: stage.funnel_weight for stage in self}
+
+    def _funnel_propagate_weights(self, old_weights):
+        """Bring the leads of stages whose weight changed up to date."""
+        self.flush_recordset(["funnel_weight"])
+        changed = self.filtered(lambda stage: stage.funnel_weight != old_weights.get(stage.id))
+        if changed:
+            self.env["crm.lead"]._funnel_on_stage_weight_change(changed, old_weights)

@@ -1,0 +1,91 @@
+from odoo import fields, models
+
+
+class CrmTeam(models.Model):
+    _inherit = "crm.team"
+
+    funnel_probability_mode = fields.Selection(
+        [("automatic", "Automatic (Odoo)"), ("stage_weight", "Stage weights")],
+        string="Probability",
+        default="automatic",
+        required=True,
+        help="Automatic: Odoo's predictive lead scoring. Stage weights: moving an opportunity to a "
+        "stage sets its probability to the stage's weight; a probability typed by hand is kept "
+        "until the next stage change.",
+    )
+    use_funnel_gates = fields.Boolean(
+        string="Enforce Stage Gates",
+        help="Refuse to move an opportunity forward into a funnel step whose gates it does not "
+        "meet (Need confirmed, Authority identified). Moving backward is always allowed.",
+    )
+
+    def write(self, vals):
+        if "funnel_probability_mode" not in vals:
+            return super().write(vals)
+        old_modes = {team.id: team.funnel_probability_mode for team in self}
+        result = super().write(vals)
+        self.filtered(
+            lambda team: team.funnel_probability_mode != old_modes[team.id]
+        )._funnel_apply_probability_mode()
+        return result
+
+    def _funnel_apply_probability_mode(self):
+        """A team switched mode: its open opportunities follow at once."""
+        for team in self:
+            leads = self.env["crm.lead"].search([("team_id", "=", team.id), ("won_status", "=", "pending")])
+            if team.funnel_probability_mode == "stage_weight":
+                leads._funnel_apply_stage_weights()
+            else:
+                leads._compute_probabilities()
+
+    def action_funnel_apply_standard_stages(self):
+        created = self.env["crm.stage"]
+        for team in self:
+            created |= team._funnel_apply_standard_stages()
+        message = (
+            self.env._("%(count)s stages created; existing stages were kept.", count=len(created))
+            if created
+            else self.env._("The pipeline already has a stage for each funnel step.")
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": message,
+                "type": "success",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def _funnel_apply_standard_stages(self):
+        """Give the team's pipeline a stage for each funnel step it lacks.
+
+        Existing stages are neither renamed nor deleted: missing steps get a
+        stage of the team's own, named after the step and placed between the
+        stages of the neighbouring steps.
+        """
+        self.ensure_one()
+        Stage = self.env["crm.stage"]
+        created = Stage
+        for step in self.env["sales.funnel.step"].search([]):
+            pipeline = Stage._funnel_pipeline(self)
+            if step in pipeline.funnel_step_id:
+                continue
+            stage = Stage.create(
+                {
+                    "name": step.name,
+                    "sequence": Stage._funnel_free_sequence(pipeline, step),
+                    "team_ids": [fields.Command.set(self.ids)],
+                    "funnel_step_id": step.id,
+                    "is_won": step.code == "after_sales",
+                }
+            )
+            stage.update_field_translations(
+                "name",
+                {
+                    lang: step.with_context(lang=lang).name
+                    for lang, _name in self.env["res.lang"].get_installed()
+                },
+            )
+            created |= stage
+        return created

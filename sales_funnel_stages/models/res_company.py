@@ -1,0 +1,42 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    # Funnel method, section 5: what is "big" and what is "short" is the
+    # company's call; these defaults match the report's 30,000 size bucket
+    # edge and a quarter.
+    funnel_tier_big_amount = fields.Monetary(
+        string="Big Opportunity From",
+        currency_field="currency_id",
+        default=30000.0,
+        help="Opportunities with an expected revenue at or above this amount are big (tiers A and C).",
+    )
+    funnel_tier_short_days = fields.Integer(
+        string="Short Close Within (Days)",
+        default=90,
+        help="Opportunities expected to close within this many days are short (tiers A and B); "
+        "without an expected closing date an opportunity is long.",
+    )
+
+    @api.constrains("funnel_tier_big_amount", "funnel_tier_short_days")
+    def _check_funnel_tier_thresholds(self):
+        for company in self:
+            if company.funnel_tier_big_amount < 0 or company.funnel_tier_short_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The tier thresholds of %(company)s cannot be negative.",
+                        company=company.name,
+                    )
+                )
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"funnel_tier_big_amount", "funnel_tier_short_days"} & set(vals):
+            self.env["crm.lead"]._funnel_refresh_values(
+                SQL("COALESCE(lead.company_id, %s) IN %s", self.env.company.id, tuple(self.ids))
+            )
+        return result

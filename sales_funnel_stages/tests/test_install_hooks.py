@@ -1,0 +1,85 @@
+from datetime import date, timedelta
+
+from odoo.tests import tagged
+
+from odoo.addons.sales_funnel_stages.hooks import NEW_COLUMNS, pre_init_hook
+
+from .common import FunnelCase
+
+
+@tagged("post_install", "-at_install")
+class TestInstallHooks(FunnelCase):
+    def test_pre_init_hook_is_idempotent(self):
+        pre_init_hook(self.env)  # columns exist: nothing to do, nothing raised
+        for table, column, _type, _value, not_null in NEW_COLUMNS:
+            self.env.cr.execute(
+                "SELECT is_nullable, column_default FROM information_schema.columns"
+                " WHERE table_name = %s AND column_name = %s",
+                [table, column],
+            )
+            self.assertEqual(self.env.cr.fetchone(), ("NO" if not_null else "YES", None), column)
+
+    def test_sql_refresh_fills_what_the_orm_computes(self):
+        soon = date.today() + timedelta(days=10)
+        leads = (
+            self._lead("proposal", expected_revenue=200000, date_deadline=soon)  # 150,000, A
+            | self._lead("needs", expected_revenue=1234.56)  # 308.64, D
+            | self._lead("identify", expected_revenue=40000, priority_tier_override="b")  # 4,000, B
+        )
+        lost = self._lead("solution", expected_revenue=99999)
+        lost.action_set_lost()  # 0, C
+        leads |= lost
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET weighted_revenue = NULL, priority_tier = NULL WHERE id IN %s",
+            [tuple(leads.ids)],
+        )
+        self.env["crm.lead"]._funnel_refresh_values()
+        leads.invalidate_recordset()
+        self.assertEqual(leads.mapped("weighted_revenue"), [150000.0, 308.64, 4000.0, 0.0])
+        self.assertEqual(leads.mapped("priority_tier"), ["a", "d", "b", "c"])
+
+    def test_existing_stages_mapped_by_sequence(self):
+        """An existing CRM: no stage is renamed or deleted; won stages map to
+        after-sales, the others to steps by their place in the pipeline."""
+        team = self.env["crm.team"].create({"name": "Existing team"})
+        other = self.env["crm.team"].create({"name": "Elsewhere"})
+        # only the new stages are in this team's pipeline
+        self.env["crm.stage"].search([]).write({"team_ids": [(6, 0, other.ids)]})
+        names = ["New", "Qualified", "Proposition", "Demo", "Negotiation", "Contract", "Signed"]
+        stages = self.env["crm.stage"].create(
+            [
+                {
+                    "name": name,
+                    "sequence": 100 + index,
+                    "team_ids": [(6, 0, team.ids)],
+                    "is_won": name == "Signed",
+                }
+                for index, name in enumerate(names)
+            ]
+        )
+        self.env.invalidate_all()
+        self.env.cr.execute(
+            "UPDATE crm_stage SET funnel_step_id = NULL, funnel_weight = 0 WHERE id IN %s",
+            [tuple(stages.ids)],
+        )
+        lead = self.env["crm.lead"].create(
+            {"name": "Old deal", "type": "opportunity", "team_id": team.id, "stage_id": stages[3].id,
+             "expected_revenue": 10000}
+        )  # fmt: skip
+        self.env["crm.stage"]._funnel_map_existing_stages()
+        self.env["crm.lead"]._funnel_refresh_values()
+        self.env.invalidate_all()
+        self.assertEqual(
+            [(stage.name, stage.funnel_step_id.code, stage.funnel_weight) for stage in stages],
+            [
+                ("New", "identify", 10.0),
+                ("Qualified", "needs", 25.0),
+                ("Proposition", "solution", 50.0),
+                ("Demo", "proposal", 75.0),
+                ("Negotiation", "negotiation", 90.0),
+                ("Contract", "negotiation", 90.0),
+                ("Signed", "after_sales", 100.0),
+            ],
+        )
+        self.assertEqual(lead.weighted_revenue, 7500.0)
