@@ -3,7 +3,7 @@
 PYTHON ?= python3
 HARNESS := $(PYTHON) tools/harness.py
 
-.PHONY: run test lint update stop env
+.PHONY: run test lint update i18n stop env
 
 run:        ## serve Odoo with crm, the addon and demo data on 127.0.0.1:8069
 	@$(HARNESS) run
@@ -16,6 +16,9 @@ lint:       ## linters only
 
 update:     ## upgrade the addon in the database served by `make run`
 	@$(HARNESS) update
+
+i18n:       ## export the addon's terms to i18n/*.pot and merge them into zh_CN.po, zh_TW.po
+	@$(HARNESS) i18n
 
 stop:       ## stop the embedded PostgreSQL
 	@$(HARNESS) stop

@@ -9,7 +9,13 @@ records the value in the catalog. The computed values (weighted revenue, tier)
 are then written by a single UPDATE (`crm.lead._funnel_refresh_values`).
 """
 
+import logging
+import time
+from contextlib import contextmanager
+
 from odoo.tools import SQL, sql
+
+_logger = logging.getLogger(__name__)
 
 # (table, column, type, constant value for existing rows, NOT NULL)
 NEW_COLUMNS = [
@@ -54,5 +60,65 @@ def pre_init_hook(env):
 
 
 def post_init_hook(env):
-    env["crm.stage"]._funnel_setup_stages()
-    env["crm.lead"]._funnel_refresh_values()
+    steps = [
+        ("map stages onto funnel steps", env["crm.stage"]._funnel_setup_stages, None),
+        ("fill weighted revenues and tiers", env["crm.lead"]._funnel_refresh_values, None),
+        ("rebuild the stage history", env["sales.funnel.history"]._backfill, "sales_funnel_history"),
+        ("summarise the funnel per lead", env["sales.funnel.lead.step"]._rebuild, "sales_funnel_lead_step"),
+    ]
+    for name, step, bulk_table in steps:
+        started = time.monotonic()
+        with bulk_load(env.cr, bulk_table):
+            step()
+        _logger.info("sales_funnel_stages install: %s in %.1f s", name, time.monotonic() - started)
+
+
+@contextmanager
+def bulk_load(cr, table):
+    """Fill a new, empty table of millions of rows fast: without its
+    secondary indexes and foreign keys, which would be checked row by row.
+
+    The indexes are built again afterwards in one pass each. The foreign keys
+    come back NOT VALID: they hold for every later write, and the rows loaded
+    here come from joins on the referenced tables, so scanning them all again
+    would only cost time. Odoo identifies its foreign keys by name, table,
+    column and delete rule, all kept.
+    """
+    if not table:
+        yield
+        return
+    cr.execute(
+        """
+        SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+         WHERE conrelid = %s::regclass AND contype = 'f'
+        """,
+        [table],
+    )
+    foreign_keys = cr.fetchall()
+    cr.execute(
+        """
+        SELECT index.indexname, index.indexdef FROM pg_indexes AS index
+         WHERE index.tablename = %s AND index.schemaname = current_schema
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = index.indexname)
+        """,
+        [table],
+    )
+    indexes = cr.fetchall()
+    for name, _definition in foreign_keys:
+        cr.execute(SQL("ALTER TABLE %s DROP CONSTRAINT %s", SQL.identifier(table), SQL.identifier(name)))
+    for name, _definition in indexes:
+        cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
+    # Room for the hash tables of the load, for the rest of this transaction.
+    cr.execute("SET LOCAL work_mem = '256MB'")
+    yield
+    for _name, definition in indexes:
+        cr.execute(definition)
+    for name, definition in foreign_keys:
+        cr.execute(
+            SQL(
+                "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID",
+                SQL.identifier(table),
+                SQL.identifier(name),
+                SQL(definition),  # pylint: disable=sql-injection
+            )
+        )

@@ -58,7 +58,7 @@ def odoo():
 @pytest.fixture
 def fresh_db(odoo, request):
     """A database name of this test, dropped before and after."""
-    name = f"sfs_harness_{request.node.name}"[:60].lower()
+    name = f"{harness.TEST_DB}_{request.node.name}"[:60].lower()
     odoo.drop(name)
     yield name
     odoo.drop(name)

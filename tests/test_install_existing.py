@@ -25,6 +25,17 @@ print('JSON ' + json.dumps({'stages': sorted(Stage.search([]).mapped(lambda s: [
                             'leads': env['crm.lead'].with_context(active_test=False).search_count([])}))
 """
 
+FUNNEL = """
+import json
+stages = env['crm.stage'].search([])
+leads = env['crm.lead'].with_context(active_test=False).search([], order='id')
+print('JSON ' + json.dumps({
+    'mapping': {s.name: [s.funnel_step_id.code, s.funnel_weight] for s in stages},
+    'leads': [[l.name, l.stage_id.name, l.expected_revenue, l.won_status, l.weighted_revenue, l.priority_tier,
+               l.man_class] for l in leads],
+}))
+"""
+
 STATE = """
 import json
 Stage = env['crm.stage']
@@ -63,6 +74,30 @@ def test_install_then_uninstall(odoo, crm_db):
     after = odoo.shell(crm_db, STATE)[0]
     # no stage of the company deleted or renamed, no lead lost
     assert after == before
+
+    funnel = odoo.shell(crm_db, FUNNEL)[0]
+    # won stage -> after-sales; the others by their place in each pipeline:
+    # the shared New, Qualified, Proposition first, then the team's own.
+    assert funnel["mapping"] == {
+        "New": ["identify", 10.0],
+        "Qualified": ["needs", 25.0],
+        "Proposition": ["solution", 50.0],
+        "Prospect": ["proposal", 75.0],
+        "Meeting": ["negotiation", 90.0],
+        "Contract": ["negotiation", 90.0],
+        "Won": ["after_sales", 100.0],
+    }
+    weights = {"Prospect": 0.75, "Meeting": 0.90, "Contract": 0.90}
+    assert len(funnel["leads"]) == 30
+    for name, stage, revenue, status, weighted, tier, man_class in funnel["leads"]:
+        expected = 0.0 if status == "lost" else round(revenue * weights[stage], 2)
+        assert weighted == expected, name
+        # no expected closing date: long; big from 30,000
+        assert tier == ("c" if revenue >= 30000 else "d"), name
+        assert man_class == "not_assessed", name
+    assert sum(lead[4] for lead in funnel["leads"]) == sum(
+        round(1000 * (i + 1) * weights[["Prospect", "Meeting", "Contract"][i % 3]], 2) for i in range(3, 30)
+    )
 
     odoo.shell(crm_db, UNINSTALL)
     state = odoo.psql(crm_db, "SELECT state FROM ir_module_module WHERE name = 'sales_funnel_stages'")

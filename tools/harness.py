@@ -35,7 +35,8 @@ ADDON = "sales_funnel_stages"
 DEFAULT_ODOO_PATH = "/opt/odoo/19.0"
 DB_ROLE = "odoo"
 RUN_DB = os.environ.get("ODOO_DB", "sales_funnel")
-TEST_DB = "sales_funnel_test"
+# several checkouts (or developers) may test against one server side by side
+TEST_DB = os.environ.get("SFS_TEST_DB", "sales_funnel_test")
 LINT_PATHS = [ADDON, "tests", "bench", "tools"]
 
 # Odoo log lines start with "2026-01-31 12:00:00,123 4242 LEVEL db logger: ..."
@@ -318,7 +319,9 @@ def drop_db(env, name):
         psql(
             env,
             "postgres",
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'",
+            # our own sessions only: PostgreSQL stops autovacuum itself on DROP
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            f" WHERE datname = '{name}' AND usename = current_user AND pid <> pg_backend_pid()",
         )
         psql(env, "postgres", f'DROP DATABASE "{name}"')
 
@@ -363,8 +366,8 @@ def write_odoo_conf(odoo, env):
 
 
 def odoo_cmd(odoo, *args, subcommand=None):
-    """odoo-bin [subcommand] with the harness's configuration file."""
-    sub = [subcommand] if subcommand else []
+    """odoo-bin [subcommand words] with the harness's configuration file."""
+    sub = subcommand.split() if subcommand else []
     return [str(venv_python()), str(odoo / "odoo-bin"), *sub, "-c", str(ODOO_CONF), *args]
 
 
@@ -444,7 +447,7 @@ def run_logged(cmd, env, log_name):
 def odoo_tests(name, cmd, env, tally, own_module):
     """Run Odoo's test runner and count its results; any doubt is a failure."""
     say(f"{name}: {' '.join(cmd[2:])}")
-    rc, lines, log_path = run_logged(cmd, env, f"{name}.log")
+    rc, lines, log_path = run_logged(cmd, env, f"{TEST_DB}-{name.replace(' ', '-')}.log")
     reports = [REPORT.search(line) for line in lines]
     reports = [m for m in reports if m]
     if not reports:
@@ -480,6 +483,7 @@ def lint(tally):
         ("ruff format", [str(venv_bin("ruff")), "format", "--check", *LINT_PATHS]),
         ("pylint-odoo", [str(venv_bin("pylint")), "--rcfile=.pylintrc", ADDON]),
         ("addon README", [str(venv_python()), "tools/gen_readme.py", "--check"]),
+        ("translations complete", [str(venv_python()), "tools/i18n_sync.py", "--check"]),
         ("oca-checks-odoo-module", [str(venv_bin("oca-checks-odoo-module")), ADDON]),
         (
             "oca-checks-po",
@@ -500,7 +504,7 @@ def lint(tally):
 def harness_tests(env, tally):
     """pytest over tests/: the harness itself and end-to-end HTTP checks."""
     say("harness tests: pytest tests")
-    junit = LOG_DIR / "harness-junit.xml"
+    junit = LOG_DIR / f"{TEST_DB}-harness-junit.xml"
     rc, lines, log_path = run_logged(
         [
             str(venv_python()),
@@ -515,7 +519,7 @@ def harness_tests(env, tally):
             "tests",
         ],
         env | {"SFS_TEST_DB": TEST_DB},
-        "harness-tests.log",
+        f"{TEST_DB}-harness-tests.log",
     )
     print("\n".join(lines[-30:]))
     summary = " ".join(lines[-3:])
@@ -578,6 +582,28 @@ def cmd_lint(args):
     sys.exit(1 if tally.failed else 0)
 
 
+I18N_DB = "sales_funnel_i18n"
+
+
+def cmd_i18n(args):
+    """Export the addon's terms to its .pot and merge them into the .po files."""
+    odoo, env = setup()
+    drop_db(env, I18N_DB)
+    run = odoo_cmd(
+        odoo, "-d", I18N_DB, "-i", ADDON, "--load-language=zh_CN,zh_TW", "--stop-after-init", "--no-http"
+    )
+    if subprocess.run(run, env=os.environ | env, check=False).returncode:
+        raise HarnessError("Odoo could not install the addon to export its terms.")
+    pot = ROOT / ADDON / "i18n" / f"{ADDON}.pot"
+    pot.parent.mkdir(exist_ok=True)
+    export = odoo_cmd(odoo, "-d", I18N_DB, "-o", str(pot), ADDON, subcommand="i18n export")
+    if subprocess.run(export, env=os.environ | env, check=False).returncode:
+        raise HarnessError("Odoo could not export the terms.")
+    subprocess.run([str(venv_python()), str(ROOT / "tools" / "i18n_sync.py")], check=True)
+    drop_db(env, I18N_DB)
+    say(f"updated {pot.relative_to(ROOT)} and the .po files beside it")
+
+
 def cmd_stop(args):
     stop_postgres()
 
@@ -607,6 +633,9 @@ def main(argv=None):
     test.add_argument("--no-crm", action="store_true", help="skip crm's own test suite")
     test.set_defaults(func=cmd_test)
     sub.add_parser("lint", help="linters only").set_defaults(func=cmd_lint)
+    sub.add_parser("i18n", help="export the addon's terms and merge them into its .po files").set_defaults(
+        func=cmd_i18n
+    )
     sub.add_parser("stop", help="stop the embedded PostgreSQL").set_defaults(func=cmd_stop)
     sub.add_parser("env", help="print PG* exports of the server in use").set_defaults(func=cmd_env)
     args = parser.parse_args(argv)

@@ -5,3 +5,5 @@ from . import crm_lead
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import sales_funnel_history
+from . import sales_funnel_lead_step

@@ -94,7 +94,32 @@ class CrmLead(models.Model):
         help="What the opportunity lacks to enter the next funnel step, when its team enforces gates.",
     )
 
+    # Stage history
+    funnel_history_ids = fields.One2many("sales.funnel.history", "lead_id", string="Stage History")
+    funnel_history_count = fields.Integer(compute="_compute_funnel_history_count")
+    funnel_days_in_stage = fields.Integer(
+        string="Days in Stage",
+        compute="_compute_funnel_days_in_stage",
+        help="Whole days since the opportunity entered its current stage.",
+    )
+
     # ------------------------------------------------------------ computes
+
+    def _compute_funnel_history_count(self):
+        counts = dict(
+            self.env["sales.funnel.history"]._read_group(
+                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
+            )
+        )
+        for lead in self:
+            lead.funnel_history_count = counts.get(lead._origin, 0)
+
+    @api.depends("date_last_stage_update")
+    def _compute_funnel_days_in_stage(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            since = lead.date_last_stage_update
+            lead.funnel_days_in_stage = (now - since).days if since and lead.active else 0
 
     @api.depends("expected_revenue", "stage_id", "won_status")
     def _compute_weighted_revenue(self):
@@ -283,7 +308,84 @@ class CrmLead(models.Model):
         for lead in leads - following:  # manual probabilities are kept
             lead.automated_probability = lead.stage_id.funnel_weight
 
+    # ------------------------------------------------------------ stage history
+
+    # Fields copied into the per-lead funnel summary, or that change a copied value.
+    FUNNEL_SUMMARY_TRIGGERS = {"type", "company_id", "team_id", "user_id", "partner_id", "expected_revenue"}
+
+    def _funnel_record(self, events):
+        """Write history rows for `events` [(lead, kind, from_stage, to_stage)]
+        and bring the leads' funnel summary up to date.
+
+        The date is the transaction's, like crm's `date_last_stage_update`;
+        imports of past moves (and the demo data) may give their own in the
+        context key `funnel_event_date`.
+        """
+        if not events:
+            return
+        date = self.env.context.get("funnel_event_date") or self.env.cr.now()
+        self.env["sales.funnel.history"].sudo().create(
+            [
+                {
+                    "lead_id": lead.id,
+                    "date": date,
+                    "kind": kind,
+                    "from_stage_id": from_stage.id,
+                    "to_stage_id": to_stage.id,
+                    "from_step_id": from_stage.funnel_step_id.id,
+                    "to_step_id": to_stage.funnel_step_id.id,
+                    "user_id": lead.user_id.id,
+                    "team_id": lead.team_id.id,
+                    "company_id": lead.company_id.id,
+                    "expected_revenue": lead.expected_revenue,
+                    "weighted_revenue": lead.weighted_revenue,
+                    "changed_by_id": self.env.uid,
+                }
+                for lead, kind, from_stage, to_stage in events
+            ]
+        )
+        self.env["sales.funnel.lead.step"].sudo()._rebuild({lead.id for lead, *_event in events})
+
+    def _funnel_record_changes(self, before):
+        """Compare with the (stage, status) of each lead `before` a write."""
+        History = self.env["sales.funnel.history"]
+        sequences = self.env["sales.funnel.step"].search([]).mapped("sequence")
+        events = []
+        for lead in self:
+            old_stage, old_status = before[lead.id]
+            if old_status == "lost" and lead.won_status != "lost":
+                events.append((lead, "restored", lead.stage_id, lead.stage_id))
+            if old_stage != lead.stage_id and lead.stage_id:
+                events.append(
+                    (
+                        lead,
+                        History._kind_of_move(old_stage, lead.stage_id, sequences),
+                        old_stage,
+                        lead.stage_id,
+                    )
+                )
+            if old_status != "lost" and lead.won_status == "lost":
+                events.append((lead, "lost", lead.stage_id, lead.stage_id))
+        self._funnel_record(events)
+
+    def _merge_dependences(self, opportunities):
+        """Merged leads' history moves to the surviving lead."""
+        result = super()._merge_dependences(opportunities)
+        history = self.env["sales.funnel.history"].sudo().search([("lead_id", "in", opportunities.ids)])
+        history.write({"lead_id": self.id})
+        self.env["sales.funnel.lead.step"].sudo()._rebuild(self.ids)
+        return result
+
     # ------------------------------------------------------------ ORM
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        # creation counts as entering the first stage
+        leads._funnel_record(
+            [(lead, "enter", lead.stage_id.browse(), lead.stage_id) for lead in leads if lead.stage_id]
+        )
+        return leads
 
     def write(self, vals):
         moved = self.browse()
@@ -292,13 +394,28 @@ class CrmLead(models.Model):
             moved = self.filtered(lambda lead: lead.stage_id != stage)
             team = self.env["crm.team"].browse(vals["team_id"]) if vals.get("team_id") else None
             moved._funnel_check_gates(stage, team)
+        tracked = {"stage_id", "active", "probability"} & set(vals)
+        before = {lead.id: (lead.stage_id, lead.won_status) for lead in self} if tracked else {}
         result = super().write(vals)
         if moved and "probability" not in vals:
             # a stage change resets a manual probability to the stage weight
             moved._funnel_apply_stage_weights()
+        if before:
+            self._funnel_record_changes(before)
+        if self.FUNNEL_SUMMARY_TRIGGERS & set(vals):
+            self.env["sales.funnel.lead.step"].sudo()._refresh_dimensions(self.ids)
         return result
 
     # ------------------------------------------------------------ actions
+
+    def action_funnel_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_funnel_stages.sales_funnel_history_action"
+        )
+        action["domain"] = [("lead_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
 
     def action_funnel_disqualify(self):
         """m+a+n: not a customer. Mark lost with the dedicated reason."""
@@ -368,6 +485,7 @@ class CrmLead(models.Model):
         )
         self.invalidate_model(["weighted_revenue", "priority_tier"])
         self.env["res.partner"]._funnel_refresh_best_tier(where)
+        self.env["sales.funnel.lead.step"]._refresh_weights(where)
 
     @api.model
     def _cron_refresh_priority_tiers(self):

@@ -138,7 +138,7 @@ class CrmStage(models.Model):
 
     @api.model
     def _funnel_setup_stages(self):
-        """At install: a new CRM gets the six standard stages; an existing
+        """At install: a new CRM gets one stage per funnel step; an existing
         CRM keeps every stage it has, each mapped onto a funnel step."""
         if self._funnel_is_pristine_crm():
             self._funnel_create_standard_stages()
@@ -161,38 +161,35 @@ class CrmStage(models.Model):
 
     @api.model
     def _funnel_create_standard_stages(self):
-        """Replace crm's stock stages (no lead uses them) by one stage per
-        funnel step, the after-sales step being the won stage."""
-        stock = self.search([])
+        """One stage per funnel step, in order, the after-sales step being
+        the won stage. crm's stock stages (no lead uses them yet) serve the
+        steps they stand for and keep their names, ids and translations;
+        the steps they lack get a stage named after the step."""
+        stock = {
+            "identify": "crm.stage_lead1",
+            "needs": "crm.stage_lead2",
+            "proposal": "crm.stage_lead3",
+            "after_sales": "crm.stage_lead4",
+        }
         langs = [lang for lang, _name in self.env["res.lang"].get_installed()]
-        for step in self.env["sales.funnel.step"].search([]):
-            is_won = step.code == "after_sales"
+        for sequence, step in enumerate(self.env["sales.funnel.step"].search([]), start=1):
+            values = {"sequence": sequence, "funnel_step_id": step.id, "is_won": step.code == "after_sales"}
+            stage = stock.get(step.code) and self.env.ref(stock[step.code], raise_if_not_found=False)
+            if stage:
+                stage.write(values)
+                continue
             [stage] = self._load_records(
                 [
                     {
                         "xml_id": f"sales_funnel_stages.crm_stage_{step.code}",
-                        "values": {
-                            "name": step.name,
-                            "sequence": step.sequence,
-                            "funnel_step_id": step.id,
-                            "is_won": is_won,
-                        },
+                        "values": dict(values, name=step.name),
                         "noupdate": True,
                     }
                 ]
             )
-            # The won stage keeps "Won" in its name, as pipelines (and crm's
-            # own tours) know it; the others are named after their step.
             stage.update_field_translations(
-                "name",
-                {
-                    lang: self.with_context(lang=lang).env._("Won (after-sales service)")
-                    if is_won
-                    else step.with_context(lang=lang).name
-                    for lang in langs
-                },
+                "name", {lang: step.with_context(lang=lang).name for lang in langs}
             )
-        stock.unlink()
 
     @api.model
     def _funnel_map_existing_stages(self):

@@ -22,6 +22,30 @@ class ResCompany(models.Model):
         "without an expected closing date an opportunity is long.",
     )
 
+    # Deal-size buckets of the funnel analysis (funnel method, section 3):
+    # small < edge 1 <= medium < edge 2 <= large < edge 3 <= very large.
+    funnel_size_edge_1 = fields.Monetary(
+        string="Small Deals Below", currency_field="currency_id", default=10000.0
+    )
+    funnel_size_edge_2 = fields.Monetary(
+        string="Medium Deals Below", currency_field="currency_id", default=30000.0
+    )
+    funnel_size_edge_3 = fields.Monetary(
+        string="Large Deals Below", currency_field="currency_id", default=50000.0
+    )
+
+    @api.constrains("funnel_size_edge_1", "funnel_size_edge_2", "funnel_size_edge_3")
+    def _check_funnel_size_edges(self):
+        for company in self:
+            edges = [company.funnel_size_edge_1, company.funnel_size_edge_2, company.funnel_size_edge_3]
+            if edges[0] <= 0 or edges != sorted(set(edges)):
+                raise ValidationError(
+                    self.env._(
+                        "The deal-size edges of %(company)s must be positive and increasing.",
+                        company=company.name,
+                    )
+                )
+
     @api.constrains("funnel_tier_big_amount", "funnel_tier_short_days")
     def _check_funnel_tier_thresholds(self):
         for company in self:

@@ -30,21 +30,25 @@ class ResPartner(models.Model):
         self.env.cr.execute(
             SQL(
                 """
+                WITH affected AS (
+                    SELECT DISTINCT lead.partner_id AS id
+                      FROM crm_lead AS lead
+                     WHERE lead.partner_id IS NOT NULL AND %(where)s
+                ), best AS (
+                    SELECT opportunity.partner_id, MIN(opportunity.priority_tier) AS tier
+                      FROM crm_lead AS opportunity
+                      JOIN affected ON affected.id = opportunity.partner_id
+                     WHERE opportunity.type = 'opportunity'
+                       AND opportunity.active
+                       AND opportunity.won_status = 'pending'
+                     GROUP BY opportunity.partner_id
+                )
                 UPDATE res_partner AS target
-                   SET funnel_best_tier = fresh.tier
-                  FROM (
-                        SELECT partner.id,
-                               (SELECT MIN(opportunity.priority_tier)
-                                  FROM crm_lead AS opportunity
-                                 WHERE opportunity.partner_id = partner.id
-                                   AND opportunity.type = 'opportunity'
-                                   AND opportunity.active
-                                   AND opportunity.won_status = 'pending') AS tier
-                          FROM res_partner AS partner
-                         WHERE partner.id IN (SELECT lead.partner_id FROM crm_lead AS lead WHERE %(where)s)
-                       ) AS fresh
-                 WHERE fresh.id = target.id
-                   AND target.funnel_best_tier IS DISTINCT FROM fresh.tier
+                   SET funnel_best_tier = best.tier
+                  FROM affected
+                  LEFT JOIN best ON best.partner_id = affected.id
+                 WHERE target.id = affected.id
+                   AND target.funnel_best_tier IS DISTINCT FROM best.tier
                 """,
                 where=lead_where or SQL("TRUE"),
             )

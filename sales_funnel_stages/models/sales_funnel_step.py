@@ -55,6 +55,13 @@ class SalesFunnelStep(models.Model):
         "is identified.",
     )
 
+    target_conversion = fields.Float(
+        string="Target Conversion (%)",
+        digits=(5, 2),
+        help="Ideal share of the opportunities entering this step that reach the next one; "
+        "the funnel analysis shows the actual rate against it.",
+    )
+
     _code_unique = models.Constraint(
         "UNIQUE(code)",
         "Each funnel step code must be unique.",
@@ -63,6 +70,22 @@ class SalesFunnelStep(models.Model):
         "CHECK(weight >= 0 AND weight <= 100)",
         "A funnel step weight must be between 0 and 100.",
     )
+    _target_conversion_range = models.Constraint(
+        "CHECK(target_conversion >= 0 AND target_conversion <= 100)",
+        "A target conversion must be between 0 and 100.",
+    )
+
+    @api.constrains("target_conversion")
+    def _check_target_conversion(self):
+        for step in self:
+            if not 0 <= step.target_conversion <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The target conversion of “%(step)s” must be between 0 and 100, not %(rate)s.",
+                        step=step.name,
+                        rate=step.target_conversion,
+                    )
+                )
 
     @api.constrains("weight", "sequence")
     def _check_weight(self):

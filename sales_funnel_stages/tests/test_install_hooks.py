@@ -83,3 +83,25 @@ class TestInstallHooks(FunnelCase):
             ],
         )
         self.assertEqual(lead.weighted_revenue, 7500.0)
+
+
+@tagged("post_install", "-at_install")
+class TestNewDatabaseStages(FunnelCase):
+    def test_one_stage_per_step_on_a_new_crm(self):
+        solution = self.env.ref("sales_funnel_stages.crm_stage_solution", raise_if_not_found=False)
+        if not solution:
+            self.skipTest("installed on a database that already had a CRM")
+        expected = [
+            ("crm.stage_lead1", "New", "identify", 10.0),
+            ("crm.stage_lead2", "Qualified", "needs", 25.0),
+            ("sales_funnel_stages.crm_stage_solution", "Solution design", "solution", 50.0),
+            ("crm.stage_lead3", "Proposition", "proposal", 75.0),
+            ("sales_funnel_stages.crm_stage_negotiation", "Negotiation & signing", "negotiation", 90.0),
+            ("crm.stage_lead4", "Won", "after_sales", 100.0),
+        ]
+        for sequence, (xmlid, name, code, weight) in enumerate(expected, start=1):
+            stage = self.env.ref(xmlid)
+            self.assertEqual(
+                (stage.name, stage.sequence, stage.funnel_step_id.code, stage.funnel_weight, stage.is_won),
+                (name, sequence, code, weight, code == "after_sales"),
+            )

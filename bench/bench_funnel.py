@@ -1,0 +1,161 @@
+"""Funnel analysis against stock crm on a database of a million leads and
+about 3.5 million stage changes (bench/generate.sql), in one run:
+
+- in-process (`odoo-bin shell`): stock `formatted_read_group` of crm.lead by
+  stage and by salesperson x stage, the pipeline pivot, a plain SQL count;
+  then the funnel report for one year by step and by salesperson x step;
+- the same through the web client's JSON-RPC on a running server;
+- the install: how long the history backfill and the per-lead summary take.
+
+Targets (ratios): report by step <= 2x stock by stage; by salesperson x step
+<= 1.5x stock by salesperson x stage; backfill + summary <= 15 s.
+
+    .venv/bin/python bench/bench_funnel.py [--leads N] [--runs R]
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import time
+from datetime import datetime, timedelta
+
+import requests
+from benchlib import BENCH, Bench, harness, write_results
+
+RPC_CASES = {
+    "stock: formatted_read_group crm.lead by stage": (
+        "crm.lead", "formatted_read_group", [[], ["stage_id"], ["__count", "expected_revenue:sum"]], {}),
+    "stock: formatted_read_group crm.lead by salesperson x stage": (
+        "crm.lead", "formatted_read_group", [[], ["user_id", "stage_id"], ["__count", "expected_revenue:sum"]], {}),
+    "funnel report, one year, by step": ("sales.funnel.report", "get_funnel", [], {"domain": "YEAR"}),
+    "funnel report, one year, by salesperson x step": (
+        "sales.funnel.report", "get_funnel", [], {"domain": "YEAR", "groupby": ["user_id"]}),
+}  # fmt: skip
+
+
+def install(bench, db):
+    """Install the addon on a fresh copy; return the hook's phase timings."""
+    bench.copy(db)
+    cmd = harness.odoo_cmd(
+        bench.odoo, "-d", db, "--no-http", "--log-level=info", "-i", harness.ADDON, "--stop-after-init"
+    )
+    started = time.perf_counter()
+    result = subprocess.run(cmd, env=os.environ | bench.env, capture_output=True, text=True, check=True)
+    total = time.perf_counter() - started
+    phases = dict(
+        re.findall(r"sales_funnel_stages install: (.+?) in ([\d.]+) s", result.stdout + result.stderr)
+    )
+    return total, {name: float(seconds) for name, seconds in phases.items()}
+
+
+def rpc_timings(bench, db, runs, since):
+    port = harness.free_port()
+    cmd = harness.odoo_cmd(
+        bench.odoo, "-d", db, f"--db-filter=^{db}$", "--http-interface=127.0.0.1", f"--http-port={port}",
+        "--workers=0", "--max-cron-threads=0", "--log-level=warn",
+    )  # fmt: skip
+    server = subprocess.Popen(
+        cmd, env=os.environ | bench.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    session = requests.Session()
+    try:
+        for _attempt in range(120):
+            try:
+                session.get(f"{url}/web/login", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(1)
+        session.post(f"{url}/web/session/authenticate", timeout=60,
+                     json={"params": {"db": db, "login": "admin", "password": "admin"}}).raise_for_status()  # fmt: skip
+        results = {}
+        for name, (model, method, args, kwargs) in RPC_CASES.items():
+            kwargs = {
+                key: [["date", ">=", since]] if value == "YEAR" else value for key, value in kwargs.items()
+            }
+            payload = {"params": {"model": model, "method": method, "args": args, "kwargs": kwargs}}
+            timings = []
+            for _run in range(runs + 1):
+                started = time.perf_counter()
+                response = session.post(
+                    f"{url}/web/dataset/call_kw/{model}/{method}", json=payload, timeout=300
+                )
+                timings.append((time.perf_counter() - started) * 1000)
+                if "error" in response.json():
+                    raise RuntimeError(response.json()["error"])
+            results[name] = statistics.median(timings[1:])
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    bench = Bench(args.leads)
+    bench.ensure_template()
+    db = "sfs_bench_funnel"
+    install_total, phases = install(bench, db)
+    since = (datetime.now() - timedelta(days=365)).strftime("%Y-%m-%d %H:%M:%S")
+    env = os.environ | bench.env | {"BENCH_RUNS": str(args.runs), "BENCH_SINCE": since}
+    cmd = harness.odoo_cmd(bench.odoo, "-d", db, "--no-http", "--log-level=warn", subcommand="shell")
+    shell = subprocess.run(cmd, input=(BENCH / "funnel_queries.py").read_text(), env=env,
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    measured = json.loads(next(line[5:] for line in shell.splitlines() if line.startswith("JSON ")))
+    rpc = rpc_timings(bench, db, args.runs, since)
+    local = measured["in_process_ms"]
+
+    def ratio(numbers, ours, stock):
+        return numbers[ours] / numbers[stock]
+
+    by_step = ("funnel report, one year, by step", "stock: formatted_read_group crm.lead by stage")
+    by_user = ("funnel report, one year, by salesperson x step",
+               "stock: formatted_read_group crm.lead by salesperson x stage")  # fmt: skip
+    backfill = phases.get("rebuild the stage history", 0.0) + phases.get("summarise the funnel per lead", 0.0)
+    lines = [
+        (
+            f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores: {args.leads:,} leads, "
+            f"{measured['history_rows']:,} history rows, {measured['summary_rows']:,} per-lead step rows; "
+            f"medians of {args.runs} runs. The year holds {measured['year_rows']:,} step entries."
+        ),
+        "",
+        "| query | in-process ms | JSON-RPC ms |",
+        "| --- | ---: | ---: |",
+        *(f"| {name} | {local[name]:.0f} | {rpc.get(name, float('nan')):.0f} |" for name in local),
+        "",
+        (
+            f"- report by step / stock by stage: **{ratio(local, *by_step):.2f}** in-process, "
+            f"**{ratio(rpc, *by_step):.2f}** over RPC (target <= 2)"
+        ),
+        (
+            f"- report by salesperson x step / stock by salesperson x stage: **{ratio(local, *by_user):.2f}** "
+            f"in-process, **{ratio(rpc, *by_user):.2f}** over RPC (target <= 1.5)"
+        ),
+        "",
+        f"Install on that database: {install_total:.0f} s in all; phases of the post-init hook:",
+        "",
+        *(f"- {name}: {seconds:.1f} s" for name, seconds in phases.items()),
+        "",
+        f"History backfill + per-lead summary: **{backfill:.1f} s** (target <= 15 s).",
+        "",
+        "EXPLAIN ANALYZE of the report by step:",
+        "",
+        "```",
+        measured["plans"]["by step"],
+        "```",
+    ]
+    write_results(
+        "funnel", "Funnel analysis on a million leads", lines,
+        {"in_process_ms": local, "rpc_ms": rpc, "install_s": install_total, "phases_s": phases,
+         "rows": {k: measured[k] for k in ("year_rows", "history_rows", "summary_rows")}},
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

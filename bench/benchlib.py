@@ -1,0 +1,92 @@
+"""Shared pieces of the benchmarks: the harness's PostgreSQL and Odoo, a big
+template database built once, timing, results files.
+
+Run the benchmarks with the project's virtualenv after `make run` or
+`make test` has set things up, e.g. `.venv/bin/python bench/bench_install.py`.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent / "tools"))
+
+import harness
+
+RESULTS = BENCH / "results"
+
+
+class Bench:
+    def __init__(self, leads):
+        self.leads = leads
+        self.odoo, self.env = harness.setup()
+        self.template = f"sfs_bench_{leads}"
+
+    # -------------------------------------------------------- databases
+
+    def psql(self, db, sql):
+        return harness.psql(self.env, db, sql)
+
+    def psql_file(self, db, path, **variables):
+        cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", str(path)]
+        for name, value in variables.items():
+            cmd[1:1] = ["-v", f"{name}={value}"]
+        result = subprocess.run(cmd, env=os.environ | self.env, check=False, capture_output=True, text=True)
+        if result.returncode:
+            raise RuntimeError(f"psql -f {path.name} failed:\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def odoo_bin(self, db, *args, subcommand=None, stdin=None):
+        cmd = harness.odoo_cmd(
+            self.odoo, "-d", db, "--no-http", "--log-level=warn", *args, subcommand=subcommand
+        )
+        result = subprocess.run(
+            cmd, env=os.environ | self.env, input=stdin, capture_output=True, text=True, check=False
+        )
+        if result.returncode:
+            raise RuntimeError(f"odoo-bin failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        return result.stdout
+
+    def ensure_template(self):
+        """crm, seed.py and generate.sql, once; later runs copy it."""
+        if harness.db_exists(self.env, self.template):
+            return
+        building = f"{self.template}_building"
+        harness.drop_db(self.env, building)
+        print(f"building {self.template}: crm, then {self.leads:,} leads in SQL", flush=True)
+        self.odoo_bin(building, "-i", "crm", "--stop-after-init")
+        self.odoo_bin(building, subcommand="shell", stdin=(BENCH / "seed.py").read_text())
+        started = time.monotonic()
+        print(self.psql_file(building, BENCH / "generate.sql", leads=self.leads), flush=True)
+        print(f"generated in {time.monotonic() - started:.0f} s", flush=True)
+        self.psql(building, "VACUUM ANALYZE")
+        self.psql("postgres", f'ALTER DATABASE "{building}" RENAME TO "{self.template}"')
+
+    def copy(self, name):
+        harness.drop_db(self.env, name)
+        self.psql("postgres", f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    # -------------------------------------------------------- timing
+
+    @staticmethod
+    def timed(function, *args):
+        started = time.perf_counter()
+        function(*args)
+        return time.perf_counter() - started
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def write_results(name, title, lines, data):
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(f"# {title}\n\n" + "\n".join(lines) + "\n")
+    print("\n".join(lines))

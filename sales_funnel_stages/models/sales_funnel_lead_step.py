@@ -1,0 +1,256 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+
+class SalesFunnelLeadStep(models.Model):
+    """Per-lead funnel summary: one row per funnel step a lead reached.
+
+    Derived from the stage history (`sales.funnel.history`) by
+    `_rebuild`, which runs on every recorded move and for the whole table at
+    install. Reports read it instead of aggregating the raw history at query
+    time; the lead's dimensions (team, salesperson, source, tier...) are
+    copied here so that they group without a join on crm_lead.
+    """
+
+    _name = "sales.funnel.lead.step"
+    _description = "Sales Funnel Lead Step"
+    _order = "lead_id, step_sequence"
+    _log_access = False
+
+    lead_id = fields.Many2one("crm.lead", required=True, ondelete="cascade", index=True)
+    step_id = fields.Many2one("sales.funnel.step", required=True, ondelete="cascade")
+    step_sequence = fields.Integer()
+    date_entered = fields.Datetime(help="First time the lead entered the step.")
+    date_last_entered = fields.Datetime(help="Start of the lead's current stay, while it is in the step.")
+    days_closed = fields.Float(help="Days spent in the step over the stays that ended.")
+    is_current = fields.Boolean(help="The lead is open and in the step now.")
+    is_first = fields.Boolean(help="The lead's first step in the funnel.")
+    advanced = fields.Boolean(help="The lead reached a later step after entering this one.")
+    regressed = fields.Boolean(help="The lead went back from this step to an earlier one.")
+    lost = fields.Boolean(help="The lead is lost, and was lost while in this step.")
+    won = fields.Boolean(help="The lead is won.")
+    lead_open = fields.Boolean(help="The lead is neither won nor lost.")
+    date_won = fields.Datetime()
+    # The lead's dimensions that reports group and filter by most, and their
+    # amounts; the others are read from crm_lead when asked for (see
+    # `sales.funnel.report`).
+    lead_type = fields.Char()
+    company_id = fields.Many2one("res.company")
+    currency_id = fields.Many2one("res.currency")
+    team_id = fields.Many2one("crm.team")
+    user_id = fields.Many2one("res.users")
+    customer_type = fields.Selection([("new", "New customer"), ("existing", "Existing customer")])
+    expected_revenue = fields.Float()
+    weighted_revenue = fields.Float()
+
+    _lead_step_unique = models.Constraint("UNIQUE(lead_id, step_id)", "One summary row per lead and step.")
+    _date_entered_idx = models.Index("(date_entered, step_sequence)")
+
+    # Columns filled from crm_lead; `_rebuild` and `_refresh_dimensions` write them.
+    LEAD_DIMENSIONS = {
+        "lead_type": SQL("lead.type"),
+        "company_id": SQL("lead.company_id"),
+        "currency_id": SQL("company.currency_id"),
+        "team_id": SQL("lead.team_id"),
+        "user_id": SQL("lead.user_id"),
+        "expected_revenue": SQL("lead.expected_revenue"),
+        "weighted_revenue": SQL("lead.weighted_revenue"),
+        "won": SQL("lead.won_status = 'won'"),
+        "lead_open": SQL("lead.won_status = 'pending'"),
+        "date_won": SQL("CASE WHEN lead.won_status = 'won' THEN lead.date_closed END"),
+        # a customer that had won a deal before this lead was created
+        "customer_type": SQL(
+            "CASE WHEN first_wins.date_closed < lead.create_date THEN 'existing' ELSE 'new' END"
+        ),
+    }
+
+    @api.model
+    def _rebuild(self, lead_ids=None):
+        """Recompute the summary rows of the given leads (all when None)
+        from their stage history.
+
+        Built from hash aggregates only, no sort of the history by date: on
+        millions of rows (at install) sorting and window functions cost
+        more than the rest together. Each event enters its target step and
+        leaves its origin step, so that per lead and step:
+        - the time spent in the step over ended stays is the sum of the
+          leaving dates minus the sum of the entering dates, plus the start
+          of the current stay (entered, not left yet);
+        - the lead advanced if it entered a later step after first entering
+          this one;
+        - its last event tells whether it is in the step now, or lost there.
+        A stay that starts with a win, or a lost one until it is restored,
+        is not time in step.
+        """
+        self.env.flush_all()
+        if lead_ids is None:
+            lead_filter = SQL("TRUE")
+            self.env.cr.execute("TRUNCATE sales_funnel_lead_step")
+        else:
+            lead_filter = SQL("history.lead_id IN %s", tuple(lead_ids) or (0,))
+            self.env.cr.execute(
+                "DELETE FROM sales_funnel_lead_step WHERE lead_id IN %s", [tuple(lead_ids) or (0,)]
+            )
+        positions = self.env["sales.funnel.step"].search([]).ids
+        columns = list(self.LEAD_DIMENSIONS)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH steps AS (
+                    SELECT step_id, position
+                      FROM unnest(%(positions)s::int[]) WITH ORDINALITY AS step(step_id, position)
+                ), events AS (
+                    SELECT history.id, history.lead_id, history.date, history.kind,
+                           history.from_step_id, history.to_step_id,
+                           EXTRACT(EPOCH FROM history.date) AS epoch,
+                           COALESCE(from_stage.is_won, FALSE) AS from_won,
+                           to_step.position AS to_position
+                      FROM sales_funnel_history AS history
+                      LEFT JOIN crm_stage AS from_stage ON from_stage.id = history.from_stage_id
+                      LEFT JOIN steps AS to_step ON to_step.step_id = history.to_step_id
+                     WHERE %(lead_filter)s
+                ), touches AS (
+                    -- entering the target step (a loss enters nothing)
+                    SELECT lead_id, to_step_id AS step_id, date, epoch, kind, TRUE AS entering
+                      FROM events
+                     WHERE to_step_id IS NOT NULL AND kind <> 'lost'
+                    UNION ALL
+                    -- leaving the origin step (restoring a lost lead leaves nothing)
+                    SELECT lead_id, from_step_id, date, epoch, kind, FALSE
+                      FROM events
+                     WHERE from_step_id IS NOT NULL AND kind NOT IN ('enter', 'restored') AND NOT from_won
+                ), per_step AS (
+                    SELECT lead_id, step_id,
+                           MIN(date) FILTER (WHERE entering) AS date_entered,
+                           COALESCE(SUM(epoch) FILTER (WHERE NOT entering), 0)
+                             - COALESCE(SUM(epoch) FILTER (WHERE entering AND kind <> 'won'), 0) AS seconds,
+                           bool_or(NOT entering AND kind = 'regress') AS regressed
+                      FROM touches
+                     GROUP BY lead_id, step_id
+                ), per_lead AS (
+                    -- first and last event, and the last entry into each step position
+                    SELECT lead_id,
+                           (MIN(ARRAY[epoch, id, to_step_id]))[3]::int AS first_step_id,
+                           (MAX(ARRAY[epoch, id]))[1] AS last_epoch,
+                           (MAX(ARRAY[epoch, id, to_step_id]))[3]::int AS last_step_id,
+                           (MAX(ARRAY[epoch, id, CASE kind WHEN 'lost' THEN 1 WHEN 'won' THEN 2 ELSE 0 END]))[3]
+                               AS last_state,
+                           %(last_entries)s
+                      FROM events
+                     GROUP BY lead_id
+                ), first_wins AS (%(first_wins)s)
+                INSERT INTO sales_funnel_lead_step (
+                    lead_id, step_id, step_sequence, date_entered, date_last_entered, days_closed, is_current,
+                    lost, advanced, regressed, is_first, %(columns)s)
+                SELECT per_step.lead_id, per_step.step_id, step.sequence, per_step.date_entered,
+                       CASE WHEN current_stay THEN to_timestamp(per_lead.last_epoch) AT TIME ZONE 'UTC' END,
+                       (per_step.seconds + CASE WHEN current_stay THEN per_lead.last_epoch ELSE 0 END) / 86400.0,
+                       current_stay,
+                       per_lead.last_step_id = per_step.step_id AND per_lead.last_state = 1,
+                       COALESCE(GREATEST(%(later_entries)s) > per_step.date_entered, FALSE),
+                       COALESCE(per_step.regressed, FALSE),
+                       per_lead.first_step_id = per_step.step_id,
+                       %(values)s
+                  FROM per_step
+                  JOIN per_lead ON per_lead.lead_id = per_step.lead_id
+                  JOIN sales_funnel_step AS step ON step.id = per_step.step_id
+                  JOIN steps AS position ON position.step_id = per_step.step_id
+                  JOIN crm_lead AS lead ON lead.id = per_step.lead_id
+                  LEFT JOIN res_company AS company ON company.id = lead.company_id
+                  LEFT JOIN first_wins ON first_wins.partner_id = lead.partner_id
+                 CROSS JOIN LATERAL (
+                       SELECT per_lead.last_step_id = per_step.step_id AND per_lead.last_state = 0 AS current_stay
+                       ) AS stay
+                 WHERE per_step.date_entered IS NOT NULL
+                """,
+                positions=positions,
+                lead_filter=lead_filter,
+                first_wins=self._first_wins(lead_ids),
+                last_entries=SQL(", ").join(
+                    SQL(
+                        "MAX(date) FILTER (WHERE to_position = %s AND kind <> 'lost') AS %s",
+                        position,
+                        SQL.identifier(f"entered_{position}"),
+                    )
+                    for position in range(1, len(positions) + 1)
+                ),
+                later_entries=SQL(", ").join(
+                    SQL(
+                        "CASE WHEN position.position < %s THEN per_lead.%s END",
+                        position,
+                        SQL.identifier(f"entered_{position}"),
+                    )
+                    for position in range(1, len(positions) + 1)
+                ),
+                columns=SQL(", ").join(SQL.identifier(column) for column in columns),
+                values=SQL(", ").join(self.LEAD_DIMENSIONS[column] for column in columns),
+            )
+        )
+        self.invalidate_model()
+
+    @api.model
+    def _first_wins(self, lead_ids=None):
+        """Per customer (of the given leads), the date of its first won deal."""
+        customers = SQL()
+        if lead_ids is not None:
+            customers = SQL(
+                "AND partner_id IN (SELECT partner_id FROM crm_lead WHERE id IN %s)", tuple(lead_ids) or (0,)
+            )
+        return SQL(
+            """
+            SELECT partner_id, MIN(date_closed) AS date_closed
+              FROM crm_lead
+             WHERE won_status = 'won' AND partner_id IS NOT NULL %s
+             GROUP BY partner_id
+            """,
+            customers,
+        )
+
+    @api.model
+    def _refresh_dimensions(self, lead_ids):
+        """The leads changed team, salesperson, amount...: copy it over."""
+        self.env["crm.lead"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH first_wins AS (%(first_wins)s)
+                UPDATE sales_funnel_lead_step AS summary
+                   SET (%(columns)s) = (%(fresh_columns)s)
+                  FROM (SELECT lead.id, %(values)s
+                          FROM crm_lead AS lead
+                          LEFT JOIN res_company AS company ON company.id = lead.company_id
+                          LEFT JOIN first_wins ON first_wins.partner_id = lead.partner_id
+                         WHERE lead.id IN %(leads)s) AS fresh
+                 WHERE summary.lead_id = fresh.id
+                """,
+                first_wins=self._first_wins(lead_ids),
+                columns=SQL(", ").join(SQL.identifier(column) for column in self.LEAD_DIMENSIONS),
+                fresh_columns=SQL(", ").join(
+                    SQL.identifier("fresh", column) for column in self.LEAD_DIMENSIONS
+                ),
+                values=SQL(", ").join(
+                    SQL("%s AS %s", value, SQL.identifier(column))
+                    for column, value in self.LEAD_DIMENSIONS.items()
+                ),
+                leads=tuple(lead_ids) or (0,),
+            )
+        )
+        self.invalidate_model()
+
+    @api.model
+    def _refresh_weights(self, lead_where):
+        """After crm.lead's SQL refresh of weighted revenues (for the leads
+        matching `lead_where`, on alias `lead`): copy them over."""
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE sales_funnel_lead_step AS summary
+                   SET weighted_revenue = lead.weighted_revenue
+                  FROM crm_lead AS lead
+                 WHERE lead.id = summary.lead_id AND %(where)s
+                   AND summary.weighted_revenue IS DISTINCT FROM lead.weighted_revenue
+                """,
+                where=lead_where or SQL("TRUE"),
+            )
+        )
+        self.invalidate_model(["weighted_revenue"])

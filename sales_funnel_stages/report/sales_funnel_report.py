@@ -1,0 +1,269 @@
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+DEAL_SIZES = [("small", "Small"), ("medium", "Medium"), ("large", "Large"), ("very_large", "Very large")]
+
+
+class SalesFunnelReport(models.Model):
+    """Funnel analysis: one row per lead and funnel step it reached.
+
+    Counts are sums of 0/1 columns and rates are averages of 0/100 columns,
+    so that pivot, graph and `_read_group` compute them per group in SQL;
+    `days_in_step` also aggregates as a median. Rows come from the per-lead
+    funnel summary, kept up to date on every stage change: nothing here
+    aggregates the raw history at query time.
+    """
+
+    _name = "sales.funnel.report"
+    _description = "Sales Funnel Analysis"
+    _auto = False
+    _order = "date desc, step_sequence"
+    _rec_name = "lead_id"
+
+    lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
+    step_id = fields.Many2one("sales.funnel.step", string="Funnel Step", readonly=True)
+    step_sequence = fields.Integer(readonly=True)
+    date = fields.Datetime(string="Entered On", readonly=True, help="First time the lead entered the step.")
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    # read from the lead only when grouped or filtered by
+    partner_id = fields.Many2one(related="lead_id.partner_id", string="Customer")
+    source_id = fields.Many2one(related="lead_id.source_id")
+    medium_id = fields.Many2one(related="lead_id.medium_id")
+    campaign_id = fields.Many2one(related="lead_id.campaign_id")
+    country_id = fields.Many2one(related="lead_id.country_id")
+    state_id = fields.Many2one(related="lead_id.state_id")
+    priority_tier = fields.Selection(related="lead_id.priority_tier")
+    man_class = fields.Selection(related="lead_id.man_class")
+    customer_type = fields.Selection(
+        [("new", "New customer"), ("existing", "Existing customer")],
+        readonly=True,
+        help="Existing: the customer had won a deal before the opportunity was created.",
+    )
+    deal_size = fields.Selection(
+        DEAL_SIZES, readonly=True, help="By expected revenue, between the company's deal-size edges."
+    )
+    lead_type = fields.Selection(
+        [("lead", "Lead"), ("opportunity", "Opportunity")], string="Type", readonly=True
+    )
+
+    is_first = fields.Boolean(string="First Step", readonly=True, help="The lead's first step in the funnel.")
+    date_won = fields.Datetime(readonly=True)
+    cycle_days = fields.Float(
+        string="Days to Win",
+        readonly=True,
+        aggregator="avg",
+        help="From first funnel entry to won, for won leads.",
+    )
+
+    entered_count = fields.Integer(string="Entered", readonly=True, aggregator="sum")
+    open_count = fields.Integer(
+        string="Open", readonly=True, aggregator="sum", help="The lead is neither won nor lost."
+    )
+    current_count = fields.Integer(string="Still in Step", readonly=True, aggregator="sum")
+    advanced_count = fields.Integer(string="Advanced", readonly=True, aggregator="sum")
+    lost_count = fields.Integer(string="Lost in Step", readonly=True, aggregator="sum")
+    regressed_count = fields.Integer(string="Regressed", readonly=True, aggregator="sum")
+    won_count = fields.Integer(string="Won", readonly=True, aggregator="sum")
+    conversion_rate = fields.Float(
+        string="Conversion to Next (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Share of the leads that entered the step and later reached a later step.",
+    )
+    won_rate = fields.Float(
+        string="Conversion to Won (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Share of the leads that entered the step and are won.",
+    )
+    target_conversion = fields.Float(
+        string="Target Conversion (%)",
+        readonly=True,
+        aggregator="avg",
+        help="The step's ideal conversion to next.",
+    )
+    days_in_step = fields.Float(
+        string="Days in Step",
+        readonly=True,
+        aggregator="avg",
+        help="Days spent in the step, the current stay counted up to now.",
+    )
+    days_in_step_median = fields.Float(
+        string="Median Days in Step",
+        readonly=True,
+        aggregator="median",
+        help="Median of the days spent in the step.",
+    )
+    expected_revenue = fields.Monetary(string="Amount", readonly=True, aggregator="sum_currency")
+    weighted_revenue = fields.Monetary(readonly=True, aggregator="sum_currency")
+
+    @property
+    def _table_query(self):
+        return SQL("%s %s %s", self._select(), self._from(), self._where())
+
+    def _select(self):
+        days = SQL(
+            """summary.days_closed + CASE WHEN summary.is_current
+                   THEN EXTRACT(EPOCH FROM %(now)s - summary.date_last_entered) / 86400.0 ELSE 0 END""",
+            now=fields.Datetime.now(),
+        )
+        return SQL(
+            """
+            SELECT summary.id, summary.lead_id, summary.step_id, summary.step_sequence,
+                   summary.date_entered AS date, summary.company_id, summary.currency_id, summary.team_id,
+                   summary.user_id, summary.customer_type, summary.lead_type, summary.is_first,
+                   summary.date_won,
+                   EXTRACT(EPOCH FROM summary.date_won - summary.date_entered) / 86400.0 AS cycle_days,
+                   summary.lead_open::int AS open_count,
+                   CASE WHEN summary.expected_revenue < COALESCE(company.funnel_size_edge_1, 10000) THEN 'small'
+                        WHEN summary.expected_revenue < COALESCE(company.funnel_size_edge_2, 30000) THEN 'medium'
+                        WHEN summary.expected_revenue < COALESCE(company.funnel_size_edge_3, 50000) THEN 'large'
+                        ELSE 'very_large' END AS deal_size,
+                   1 AS entered_count,
+                   summary.is_current::int AS current_count,
+                   summary.advanced::int AS advanced_count,
+                   summary.lost::int AS lost_count,
+                   summary.regressed::int AS regressed_count,
+                   summary.won::int AS won_count,
+                   CASE WHEN summary.advanced THEN 100.0 ELSE 0.0 END AS conversion_rate,
+                   CASE WHEN summary.won THEN 100.0 ELSE 0.0 END AS won_rate,
+                   step.target_conversion,
+                   %(days)s AS days_in_step,
+                   %(days)s AS days_in_step_median,
+                   summary.expected_revenue, summary.weighted_revenue
+            """,
+            days=days,
+        )
+
+    def _from(self):
+        return SQL(
+            """
+            FROM sales_funnel_lead_step AS summary
+            JOIN sales_funnel_step AS step ON step.id = summary.step_id
+            LEFT JOIN res_company AS company ON company.id = summary.company_id
+            """
+        )
+
+    def _where(self):
+        return SQL()
+
+    def _read_group_select(self, aggregate_spec, query):
+        """`field:median` aggregates as PostgreSQL's percentile_cont(0.5)."""
+        fname, _sep, func = aggregate_spec.partition(":")
+        if func == "median":
+            return SQL(
+                "percentile_cont(0.5) WITHIN GROUP (ORDER BY %s)",
+                self._field_to_sql(self._table, fname, query),
+            )
+        return super()._read_group_select(aggregate_spec, query)
+
+    # ------------------------------------------------------------ API
+
+    FUNNEL_MEASURES = [
+        "entered_count:sum",
+        "current_count:sum",
+        "advanced_count:sum",
+        "lost_count:sum",
+        "regressed_count:sum",
+        "won_count:sum",
+        "conversion_rate:avg",
+        "won_rate:avg",
+        "days_in_step:avg",
+        "days_in_step_median:median",
+        "expected_revenue:sum_currency",
+        "weighted_revenue:sum_currency",
+    ]
+
+    @api.model
+    @api.readonly
+    def get_funnel(self, domain=None, groupby=None):
+        """The funnel of `domain`, one dict per funnel step (per `groupby`
+        value and step, with a breakdown): entered, still in step, advanced,
+        lost, regressed, won, conversions to next and to won (%), average and
+        median days in step, amount and weighted amount (converted to the
+        company's currency), the step's target conversion. Without a
+        breakdown every step is listed, reached or not."""
+        groupby = list(groupby or [])
+        measures = [spec.split(":")[0] for spec in self.FUNNEL_MEASURES]
+        rows = self._read_group(
+            domain or [], [*groupby, "step_id"], self.FUNNEL_MEASURES, order=", ".join([*groupby, "step_id"])
+        )
+        result = []
+        for row in rows:
+            groups, step, values = row[: len(groupby)], row[len(groupby)], row[len(groupby) + 1 :]
+            line = self._funnel_step_values(step)
+            line.update({name: self._funnel_json(value) for name, value in zip(groupby, groups, strict=True)})
+            line.update(zip(measures, (value or 0 for value in values), strict=True))
+            result.append(line)
+        if not groupby:
+            reached = {line["step_id"] for line in result}
+            for step in self.env["sales.funnel.step"].search([]):
+                if step.id not in reached:
+                    result.append(dict(self._funnel_step_values(step), **dict.fromkeys(measures, 0)))
+            result.sort(key=lambda line: line["step_sequence"])
+        return result
+
+    @api.model
+    @api.readonly
+    def get_funnel_kpis(self, domain=None):
+        """Whole-funnel figures of the leads whose first funnel entry
+        matches `domain` (funnel method, section 7): win rate, average deal
+        size (won leads), average cycle (first entry to won, in days),
+        open deals and their weighted amount, sales velocity (open deals x
+        win rate x average deal size / average cycle, per day), and the
+        step converting worst to the next."""
+        first = Domain(domain or []) & Domain("is_first", "=", True)
+        [(entered, won)] = self._read_group(first, [], ["entered_count:sum", "won_count:sum"])
+        [(won_amount, cycle)] = self._read_group(
+            first & Domain("won_count", "=", 1), [], ["expected_revenue:sum_currency", "cycle_days:avg"]
+        )
+        [(open_count, open_weighted)] = self._read_group(
+            first & Domain("open_count", "=", 1), [], ["open_count:sum", "weighted_revenue:sum_currency"]
+        )
+        entered, won, open_count = entered or 0, won or 0, open_count or 0
+        win_rate = 100.0 * won / entered if entered else 0.0
+        deal_size = (won_amount or 0.0) / won if won else 0.0
+        velocity = open_count * win_rate / 100.0 * deal_size / cycle if cycle else 0.0
+        weakest = self._funnel_weakest_step(self.get_funnel(domain))
+        return {
+            "entered": entered,
+            "won": won,
+            "win_rate": win_rate,
+            "average_deal_size": deal_size,
+            "average_cycle_days": cycle or 0.0,
+            "open": open_count,
+            "open_weighted_revenue": open_weighted or 0.0,
+            "sales_velocity": velocity,
+            "weakest_step_id": weakest and weakest["step_id"],
+            "weakest_step_code": weakest and weakest["step_code"],
+            "weakest_step": weakest and weakest["step"],
+            "weakest_conversion": weakest and weakest["conversion_rate"],
+        }
+
+    @api.model
+    def _funnel_weakest_step(self, lines):
+        """The step with the lowest conversion to the next (the first on a
+        tie), among the steps that have a next one and were entered."""
+        candidates = [line for line in lines if line["entered_count"] and line["step_code"] != "after_sales"]
+        return min(candidates, key=lambda line: line["conversion_rate"], default=None)
+
+    @api.model
+    def _funnel_step_values(self, step):
+        return {
+            "step_id": step.id,
+            "step": step.name,
+            "step_code": step.code,
+            "step_sequence": step.sequence,
+            "target_conversion": step.target_conversion,
+        }
+
+    @api.model
+    def _funnel_json(self, value):
+        """A group value as the web client reads it: records as (id, name)."""
+        if isinstance(value, models.BaseModel):
+            return (value.id, value.display_name) if value else False
+        return value

@@ -1,0 +1,124 @@
+from datetime import datetime
+
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+
+from .common import FunnelCase
+
+
+@tagged("post_install", "-at_install")
+class TestStageHistory(FunnelCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team.use_funnel_gates = False
+
+    def _moves(self, lead):
+        return [
+            (row.kind, row.from_stage_id.name or False, row.to_stage_id.name, row.to_step_id.code)
+            for row in lead.funnel_history_ids.sorted("id")
+        ]
+
+    def test_every_kind_of_move(self):
+        lead = self._lead("identify", expected_revenue=1000)
+        lead.stage_id = self.stage["needs"]
+        lead.stage_id = self.stage["proposal"]  # skips solution design
+        lead.stage_id = self.stage["solution"]
+        lateral = self.env["crm.stage"].create(
+            {"name": "Team demo", "sequence": 3, "team_ids": [(6, 0, self.team.ids)],
+             "funnel_step_id": self.step["solution"].id}
+        )  # fmt: skip
+        lead.stage_id = lateral
+        lead.action_set_lost()
+        lead.action_restore()
+        lead.action_set_won()
+        lead.stage_id = self.stage["negotiation"]  # back out of won
+        self.assertEqual(
+            self._moves(lead),
+            [
+                ("enter", False, "Team identify", "identify"),
+                ("advance", "Team identify", "Team needs", "needs"),
+                ("skip", "Team needs", "Team proposal", "proposal"),
+                ("regress", "Team proposal", "Team solution", "solution"),
+                ("lateral", "Team solution", "Team demo", "solution"),
+                ("lost", "Team demo", "Team demo", "solution"),
+                ("restored", "Team demo", "Team demo", "solution"),
+                ("won", "Team demo", "Team after_sales", "after_sales"),
+                ("regress", "Team after_sales", "Team negotiation", "negotiation"),
+            ],
+        )
+
+    def test_values_at_that_moment(self):
+        lead = self._lead("identify", expected_revenue=1000)
+        lead.write({"expected_revenue": 4000, "stage_id": self.stage["proposal"].id})
+        lead.expected_revenue = 9000
+        enter, move = lead.funnel_history_ids.sorted("id")
+        self.assertEqual((enter.expected_revenue, enter.weighted_revenue), (1000.0, 100.0))
+        self.assertEqual((move.expected_revenue, move.weighted_revenue), (4000.0, 3000.0))
+        self.assertEqual(
+            (move.user_id, move.team_id, move.company_id, move.currency_id),
+            (self.salesman, self.team, self.company, self.company.currency_id),
+        )
+
+    def test_event_date_for_imports(self):
+        lead = self._lead("identify")
+        past = datetime(2025, 3, 14, 9, 30)
+        lead.with_context(funnel_event_date=past).stage_id = self.stage["needs"]
+        self.assertEqual(lead.funnel_history_ids.sorted("id")[-1].date, past)
+
+    def test_only_the_system_writes_it(self):
+        lead = self._lead("identify")
+        row = lead.funnel_history_ids
+        for user in (self.salesman, self.manager):
+            history = self.env["sales.funnel.history"].with_user(user)
+            with self.assertRaises(AccessError):
+                history.create({"lead_id": lead.id, "date": datetime.now(), "kind": "enter"})
+            with self.assertRaises(AccessError):
+                row.with_user(user).write({"kind": "won"})
+            with self.assertRaises(AccessError):
+                row.with_user(user).unlink()
+        self.assertEqual(row.kind, "enter")
+
+    def test_salesperson_sees_what_crm_lets_them_see(self):
+        other = new_test_user(self.env, "funnel_other_salesman", groups="sales_team.group_sale_salesman")
+        mine = self._lead("identify", name="Mine")
+        theirs = self._lead("identify", name="Theirs", user_id=other.id)
+        unassigned = self._lead("identify", name="Nobody's", user_id=False)
+        visible = (
+            self.env["sales.funnel.history"]
+            .with_user(self.salesman)
+            .search([("lead_id", "in", (mine | theirs | unassigned).ids)])
+        )
+        self.assertEqual(visible.lead_id, mine | unassigned)
+        everything = (
+            self.env["sales.funnel.history"]
+            .with_user(self.manager)
+            .search([("lead_id", "in", (mine | theirs | unassigned).ids)])
+        )
+        self.assertEqual(everything.lead_id, mine | theirs | unassigned)
+
+    def test_archiving_keeps_history(self):
+        lead = self._lead("identify")
+        lead.stage_id = self.stage["needs"]
+        lead.action_archive()
+        self.assertEqual(len(lead.with_context(active_test=False).funnel_history_ids), 2)
+        lead.action_set_lost()  # a lost lead is archived too
+        self.assertEqual(
+            self.env["sales.funnel.history"].search_count([("lead_id", "=", lead.id)]),
+            3,
+            "enter, advance, lost",
+        )
+
+    def test_merge_keeps_every_history(self):
+        first = self._lead("identify", name="First")
+        first.stage_id = self.stage["needs"]
+        second = self._lead("solution", name="Second")
+        second.stage_id = self.stage["proposal"]
+        merged = (first | second).merge_opportunity(auto_unlink=True)
+        survivor_moves = {(row.kind, row.to_stage_id.name) for row in merged.funnel_history_ids}
+        self.assertLessEqual(
+            {("enter", "Team identify"), ("advance", "Team needs"), ("enter", "Team solution"),
+             ("advance", "Team proposal")},
+            survivor_moves,
+        )  # fmt: skip
+        self.assertFalse(((first | second) - merged).exists())

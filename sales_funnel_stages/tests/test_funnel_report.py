@@ -1,0 +1,249 @@
+from datetime import date, datetime, timedelta
+
+from freezegun import freeze_time
+
+from odoo.tests import new_test_user, tagged
+
+from .common import FunnelCase
+
+MONDAY = datetime(2026, 3, 2, 9, 0)
+
+
+def day(n):
+    return MONDAY + timedelta(days=n)
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelReport(FunnelCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team.use_funnel_gates = False
+        cls.Report = cls.env["sales.funnel.report"]
+
+    def _create(self, count, stage_code="identify", when=MONDAY, **values):
+        Lead = self.env["crm.lead"].with_context(funnel_event_date=when)
+        return Lead.create(
+            [
+                {"name": f"Lead {i}", "type": "opportunity", "team_id": self.team.id, "user_id": self.salesman.id,
+                 "stage_id": self.stage[stage_code].id, "expected_revenue": 1000.0, **values}
+                for i in range(count)
+            ]
+        )  # fmt: skip
+
+    @staticmethod
+    def _move(leads, stage, when):
+        leads.with_context(funnel_event_date=when).write({"stage_id": stage.id})
+
+    def _funnel(self, leads, **kwargs):
+        return {
+            row["step_code"]: row for row in self.Report.get_funnel([("lead_id", "in", leads.ids)], **kwargs)
+        }
+
+    def test_weekly_example(self):
+        """Funnel method, section 7: 100 -> 80 -> 40 -> 20 -> 10 -> 5 in a week."""
+        leads = self._create(100)
+        self._move(leads[:80], self.stage["needs"], day(1))
+        self._move(leads[:40], self.stage["solution"], day(2))
+        self._move(leads[:20], self.stage["proposal"], day(3))
+        self._move(leads[:10], self.stage["negotiation"], day(4))
+        self._move(leads[:5], self.stage["after_sales"], day(5))
+        with freeze_time(day(8)):
+            week = [("lead_id", "in", leads.ids), ("date", ">=", MONDAY), ("date", "<", day(7))]
+            funnel = {row["step_code"]: row for row in self.Report.get_funnel(week)}
+            kpis = self.Report.get_funnel_kpis(week)
+        codes = ["identify", "needs", "solution", "proposal", "negotiation", "after_sales"]
+        column = lambda name: [funnel[code][name] for code in codes]
+        self.assertEqual(column("entered_count"), [100, 80, 40, 20, 10, 5])
+        self.assertEqual(column("advanced_count"), [80, 40, 20, 10, 5, 0])
+        self.assertEqual(column("current_count"), [20, 40, 20, 10, 5, 0])
+        self.assertEqual(column("conversion_rate"), [80.0, 50.0, 50.0, 50.0, 50.0, 0.0])
+        self.assertEqual(column("won_count"), [5, 5, 5, 5, 5, 5])
+        self.assertEqual(column("won_rate"), [5.0, 6.25, 12.5, 25.0, 50.0, 100.0])
+        self.assertEqual(column("lost_count"), [0] * 6)
+        self.assertEqual(column("target_conversion"), [40.0, 50.0, 66.67, 83.33, 90.0, 0.0])
+        # Monday 9:00 to the Tuesday after (8 days) for those still in the first step
+        self.assertEqual(
+            [round(value, 2) for value in column("days_in_step")], [2.4, 4.0, 3.5, 3.0, 2.5, 0.0]
+        )
+        self.assertEqual(column("days_in_step_median"), [1.0, 4.0, 3.5, 3.0, 2.5, 0.0])
+        self.assertEqual(column("expected_revenue"), [100000.0, 80000.0, 40000.0, 20000.0, 10000.0, 5000.0])
+        self.assertEqual(
+            funnel["identify"]["weighted_revenue"],
+            20 * 100 + 40 * 250 + 20 * 500 + 10 * 750 + 5 * 900 + 5 * 1000,
+        )
+        self.assertEqual(kpis["weakest_step_code"], "needs", "the first step converting at 50 %")
+        self.assertEqual(kpis["entered"], 100)
+        self.assertEqual(kpis["won"], 5)
+        self.assertEqual(kpis["win_rate"], 5.0)
+        self.assertEqual(kpis["average_deal_size"], 1000.0)
+        self.assertEqual(kpis["average_cycle_days"], 5.0)
+        self.assertEqual(kpis["open"], 95)
+        self.assertEqual(kpis["sales_velocity"], 95 * 0.05 * 1000.0 / 5.0)
+
+    def test_regression_counted_once_entered(self):
+        lead = self._create(1)
+        self._move(lead, self.stage["needs"], day(1))
+        self._move(lead, self.stage["solution"], day(2))
+        self._move(lead, self.stage["needs"], day(3))
+        self._move(lead, self.stage["solution"], day(5))
+        funnel = self._funnel(lead)
+        self.assertEqual(funnel["needs"]["entered_count"], 1, "first entry only")
+        self.assertEqual(funnel["solution"]["regressed_count"], 1)
+        self.assertEqual(funnel["solution"]["current_count"], 1)
+        self.assertEqual(funnel["needs"]["advanced_count"], 1)
+        with freeze_time(day(6)):
+            needs = self._funnel(lead)["needs"]
+        self.assertEqual(needs["days_in_step"], 1.0 + 2.0, "both stays in needs analysis")
+
+    def test_skipped_step(self):
+        lead = self._create(1)
+        self._move(lead, self.stage["proposal"], day(1))
+        funnel = self._funnel(lead)
+        self.assertEqual(
+            sorted(funnel), ["identify", "needs", "negotiation", "proposal", "solution", "after_sales"]
+        )
+        self.assertEqual(funnel["identify"]["advanced_count"], 1)
+        self.assertEqual((funnel["needs"]["entered_count"], funnel["solution"]["entered_count"]), (0, 0))
+        self.assertEqual(funnel["proposal"]["entered_count"], 1)
+
+    def test_lost_and_reopened(self):
+        lost, reopened = self._create(2)
+        self._move(lost | reopened, self.stage["needs"], day(1))
+        (lost | reopened).with_context(funnel_event_date=day(2)).action_set_lost()
+        reopened.with_context(funnel_event_date=day(3)).action_restore()
+        self._move(reopened, self.stage["solution"], day(4))
+        funnel = self._funnel(lost | reopened)
+        self.assertEqual(funnel["needs"]["entered_count"], 2)
+        self.assertEqual(funnel["needs"]["lost_count"], 1, "the reopened one is no longer lost")
+        self.assertEqual(funnel["needs"]["advanced_count"], 1)
+        self.assertEqual(funnel["needs"]["conversion_rate"], 50.0)
+        with freeze_time(day(10)):
+            needs = self._funnel(lost | reopened)["needs"]
+        # lost: day 1 to 2; reopened: day 1 to 2, then day 3 to 4 (lost time not counted)
+        self.assertEqual(needs["days_in_step"], (1.0 + 2.0) / 2)
+
+    def test_created_in_a_later_stage(self):
+        lead = self._create(1, stage_code="proposal")
+        funnel = self._funnel(lead)
+        self.assertEqual(funnel["proposal"]["entered_count"], 1)
+        self.assertEqual(sum(row["entered_count"] for row in funnel.values()), 1)
+        kpis = self.Report.get_funnel_kpis([("lead_id", "=", lead.id)])
+        self.assertEqual(kpis["entered"], 1, "its first step is the proposal")
+
+    def test_archived_leads_keep_their_rows(self):
+        leads = self._create(3)
+        self._move(leads, self.stage["needs"], day(1))
+        leads[0].action_archive()
+        self.assertEqual(self._funnel(leads)["needs"]["entered_count"], 3)
+
+    def test_merge(self):
+        first = self._create(1)
+        second = self._create(1, stage_code="solution", when=day(1))
+        self._move(second, self.stage["proposal"], day(2))
+        merged = (first | second).merge_opportunity(auto_unlink=True)
+        funnel = self._funnel(merged)
+        self.assertEqual(funnel["identify"]["entered_count"], 1)
+        self.assertEqual(funnel["solution"]["entered_count"], 1)
+        self.assertEqual(funnel["proposal"]["entered_count"], 1)
+
+    def test_salesperson_sees_own_rows(self):
+        other = new_test_user(self.env, "funnel_report_other", groups="sales_team.group_sale_salesman")
+        mine = self._create(2)
+        theirs = self._create(3, user_id=other.id)
+        domain = [("lead_id", "in", (mine | theirs).ids)]
+        as_salesman = {r["step_code"]: r for r in self.Report.with_user(self.salesman).get_funnel(domain)}
+        as_manager = {r["step_code"]: r for r in self.Report.with_user(self.manager).get_funnel(domain)}
+        self.assertEqual(as_salesman["identify"]["entered_count"], 2)
+        self.assertEqual(as_manager["identify"]["entered_count"], 5)
+
+    def test_breakdown_by_salesperson(self):
+        other = new_test_user(self.env, "funnel_report_second", groups="sales_team.group_sale_salesman")
+        mine = self._create(4)
+        theirs = self._create(2, user_id=other.id)
+        self._move(mine[:1] | theirs, self.stage["needs"], day(1))
+        rows = self.Report.get_funnel([("lead_id", "in", (mine | theirs).ids)], groupby=["user_id"])
+        table = {(row["user_id"][1], row["step_code"]): row["conversion_rate"] for row in rows}
+        self.assertEqual(table[self.salesman.name, "identify"], 25.0)
+        self.assertEqual(table[other.name, "identify"], 100.0)
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelReportCompanies(FunnelCase):
+    def test_totals_converted_to_one_currency(self):
+        usd = self.company.currency_id
+        eur = self.env.ref("base.EUR") if usd != self.env.ref("base.EUR") else self.env.ref("base.USD")
+        eur.active = True
+        today = date.today()
+        self.env["res.currency.rate"].search([("currency_id", "in", (usd | eur).ids)]).unlink()
+        self.env["res.currency.rate"].create(
+            [
+                {"currency_id": usd.id, "rate": 1.0, "name": today},
+                {"currency_id": eur.id, "rate": 2.0, "name": today},
+            ]
+        )
+        abroad = self.env["res.company"].create({"name": "Funnel Europe", "currency_id": eur.id})
+        home_lead = self._lead("identify", expected_revenue=1000.0)
+        abroad_lead = self.env["crm.lead"].create(
+            {"name": "Abroad", "type": "opportunity", "company_id": abroad.id, "expected_revenue": 1000.0,
+             "stage_id": self.stage["identify"].id}
+        )  # fmt: skip
+        rows = self.env["sales.funnel.report"].get_funnel([("lead_id", "in", (home_lead | abroad_lead).ids)])
+        identify = next(row for row in rows if row["step_code"] == "identify")
+        self.assertEqual(identify["expected_revenue"], 1000.0 + 1000.0 / 2.0)
+
+    def test_company_isolation(self):
+        other_company = self.env["res.company"].create({"name": "Funnel Elsewhere"})
+        elsewhere = self.env["crm.lead"].create(
+            {"name": "Elsewhere", "type": "opportunity", "company_id": other_company.id,
+             "stage_id": self.stage["identify"].id}
+        )  # fmt: skip
+        here = self._lead("identify")
+        domain = [("lead_id", "in", (elsewhere | here).ids)]
+        visible = self.env["sales.funnel.report"].with_user(self.manager).search(domain)
+        self.assertEqual(visible.lead_id, here)
+        history = self.env["sales.funnel.history"].with_user(self.manager).search(domain)
+        self.assertEqual(history.lead_id, here)
+
+
+@tagged("post_install", "-at_install")
+class TestHistoryBackfill(FunnelCase):
+    def test_backfill_matches_what_was_recorded(self):
+        """At install the history is rebuilt from crm's own tracking."""
+        tracked = self.env(context=dict(self.env.context, tracking_disable=False))
+        self.team.use_funnel_gates = False
+        Lead = tracked["crm.lead"]
+        first = Lead.create({"name": "Tracked 1", "type": "opportunity", "team_id": self.team.id,
+                             "stage_id": self.stage["identify"].id})  # fmt: skip
+        for code in ("needs", "proposal", "solution"):
+            first.stage_id = self.stage[code]
+        first.action_set_lost()
+        second = Lead.create({"name": "Tracked 2", "type": "opportunity", "team_id": self.team.id,
+                              "stage_id": self.stage["proposal"].id})  # fmt: skip
+        second.action_set_won()
+        self.env.flush_all()
+
+        def moves(lead):
+            return [
+                (row.kind, row.to_stage_id.name)
+                for row in lead.funnel_history_ids.sorted(lambda r: (r.date, r.id))
+            ]
+
+        recorded = [moves(first), moves(second)]
+        self.env.cr.execute("DELETE FROM sales_funnel_history")
+        self.env["sales.funnel.history"]._backfill()
+        self.env["sales.funnel.lead.step"]._rebuild()
+        self.env.invalidate_all()
+        self.assertEqual([moves(first), moves(second)], recorded)
+        self.assertEqual(
+            recorded[0],
+            [("enter", "Team identify"), ("advance", "Team needs"), ("skip", "Team proposal"),
+             ("regress", "Team solution"), ("lost", "Team solution")],
+        )  # fmt: skip
+        funnel = {
+            row["step_code"]: row
+            for row in self.env["sales.funnel.report"].get_funnel([("lead_id", "in", (first | second).ids)])
+        }
+        self.assertEqual(funnel["proposal"]["entered_count"], 2)
+        self.assertEqual(funnel["solution"]["lost_count"], 1)
+        self.assertEqual(funnel["after_sales"]["won_count"], 1)
