@@ -9,6 +9,8 @@ import os
 import statistics
 import time
 
+from odoo.tools import SQL
+
 env = env  # noqa: F821,PLW0127 (odoo-bin shell provides env)
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
@@ -47,7 +49,7 @@ def median_ms(function):
 
 
 def explain(function):
-    """EXPLAIN ANALYZE the last statement `function` runs."""
+    """EXPLAIN ANALYZE the last report query `function` runs."""
     statements = []
     execute = env.cr.execute
 
@@ -60,8 +62,13 @@ def explain(function):
         function()
     finally:
         env.cr.execute = execute
-    query, params = statements[-1]
-    env.cr.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query}" if isinstance(query, str) else query, params)
+    query, params = next(
+        (query, params) for query, params in reversed(statements) if "sales_funnel_report" in str(query)
+    )
+    if isinstance(query, SQL):
+        env.cr.execute(SQL("EXPLAIN (ANALYZE, BUFFERS) %s", query))
+    else:
+        env.cr.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query}", params)
     return "\n".join(row[0] for row in env.cr.fetchall())
 
 

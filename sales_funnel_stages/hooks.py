@@ -76,25 +76,27 @@ def post_init_hook(env):
 @contextmanager
 def bulk_load(cr, table):
     """Fill a new, empty table of millions of rows fast: without its
-    secondary indexes and foreign keys, which would be checked row by row.
+    secondary indexes, unique constraints and foreign keys, which would be
+    maintained or checked row by row.
 
-    The indexes are built again afterwards in one pass each. The foreign keys
-    come back NOT VALID: they hold for every later write, and the rows loaded
-    here come from joins on the referenced tables, so scanning them all again
-    would only cost time. Odoo identifies its foreign keys by name, table,
-    column and delete rule, all kept.
+    Indexes and unique constraints are built again afterwards in one pass
+    each. The foreign keys come back NOT VALID: they hold for every later
+    write, and the rows loaded here come from joins on the referenced tables,
+    so scanning them all again would only cost time. Odoo identifies its
+    constraints by name (and foreign keys by table, column and delete rule),
+    all kept.
     """
     if not table:
         yield
         return
     cr.execute(
         """
-        SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-         WHERE conrelid = %s::regclass AND contype = 'f'
+        SELECT conname, pg_get_constraintdef(oid), contype FROM pg_constraint
+         WHERE conrelid = %s::regclass AND contype IN ('f', 'u')
         """,
         [table],
     )
-    foreign_keys = cr.fetchall()
+    constraints = cr.fetchall()
     cr.execute(
         """
         SELECT index.indexname, index.indexdef FROM pg_indexes AS index
@@ -104,7 +106,7 @@ def bulk_load(cr, table):
         [table],
     )
     indexes = cr.fetchall()
-    for name, _definition in foreign_keys:
+    for name, _definition, _type in constraints:
         cr.execute(SQL("ALTER TABLE %s DROP CONSTRAINT %s", SQL.identifier(table), SQL.identifier(name)))
     for name, _definition in indexes:
         cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
@@ -113,12 +115,13 @@ def bulk_load(cr, table):
     yield
     for _name, definition in indexes:
         cr.execute(definition)
-    for name, definition in foreign_keys:
+    for name, definition, constraint_type in constraints:
         cr.execute(
             SQL(
-                "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID",
+                "ALTER TABLE %s ADD CONSTRAINT %s %s %s",
                 SQL.identifier(table),
                 SQL.identifier(name),
                 SQL(definition),  # pylint: disable=sql-injection
+                SQL("NOT VALID") if constraint_type == "f" else SQL(),
             )
         )

@@ -31,3 +31,21 @@ def test_run_serves_login_page(odoo, fresh_db):
     assert sorted(installed.split()) == ["crm", "sales_funnel_stages"]
     demo = odoo.psql(fresh_db, "SELECT count(*) FROM ir_module_module WHERE name = 'base' AND demo")
     assert demo == "1"
+    # a living funnel: about 2,000 opportunities over 18 months, with
+    # advances, regressions, losses at every step and wins
+    moves = dict(
+        line.split("|")
+        for line in odoo.psql(
+            fresh_db, "SELECT kind, count(*) FROM sales_funnel_history GROUP BY kind"
+        ).split()
+    )
+    assert int(moves["enter"]) >= 2000
+    assert all(int(moves[kind]) > 100 for kind in ("advance", "regress", "lost", "won"))
+    steps_with_losses = odoo.psql(
+        fresh_db, "SELECT count(DISTINCT from_step_id) FROM sales_funnel_history WHERE kind = 'lost'"
+    )
+    assert steps_with_losses == "5", "losses at every step before the win"
+    months = odoo.psql(
+        fresh_db, "SELECT EXTRACT(EPOCH FROM max(date) - min(date)) / 86400 / 30 FROM sales_funnel_history"
+    )
+    assert float(months) >= 17

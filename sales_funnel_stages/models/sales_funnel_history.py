@@ -81,12 +81,16 @@ class SalesFunnelHistory(models.Model):
                     SELECT id, create_date, create_uid, write_uid, stage_id, date_last_stage_update,
                            COALESCE(date_closed, write_date) AS date_closed, won_status,
                            user_id, team_id, company_id, expected_revenue, weighted_revenue
-                      FROM crm_lead
+                      FROM crm_lead AS lead
+                     -- leads that already have a history (made while installing, by demo
+                     -- data) keep it
+                     WHERE NOT EXISTS (SELECT 1 FROM sales_funnel_history AS known WHERE known.lead_id = lead.id)
                 ), moves AS MATERIALIZED (
                     SELECT message.res_id AS lead_id, message.date, tracking.id AS tracking_id, message.create_uid,
                            tracking.old_value_integer AS from_stage, tracking.new_value_integer AS to_stage
                       FROM mail_tracking_value AS tracking
                       JOIN mail_message AS message ON message.id = tracking.mail_message_id
+                      JOIN leads ON leads.id = message.res_id
                      WHERE tracking.field_id = %(stage_field)s AND message.model = 'crm.lead'
                 ), ends AS (
                     -- the stage before the first tracked move, the stage after the last

@@ -30,7 +30,7 @@ class SalesFunnelLeadStep(models.Model):
     lost = fields.Boolean(help="The lead is lost, and was lost while in this step.")
     won = fields.Boolean(help="The lead is won.")
     lead_open = fields.Boolean(help="The lead is neither won nor lost.")
-    date_won = fields.Datetime()
+    date_won = fields.Datetime(help="When the lead was won: its last move, into a won stage.")
     # The lead's dimensions that reports group and filter by most, and their
     # amounts; the others are read from crm_lead when asked for (see
     # `sales.funnel.report`).
@@ -38,7 +38,7 @@ class SalesFunnelLeadStep(models.Model):
     company_id = fields.Many2one("res.company")
     currency_id = fields.Many2one("res.currency")
     team_id = fields.Many2one("crm.team")
-    user_id = fields.Many2one("res.users")
+    user_id = fields.Many2one("res.users", string="Salesperson")
     customer_type = fields.Selection([("new", "New customer"), ("existing", "Existing customer")])
     expected_revenue = fields.Float()
     weighted_revenue = fields.Float()
@@ -57,7 +57,6 @@ class SalesFunnelLeadStep(models.Model):
         "weighted_revenue": SQL("lead.weighted_revenue"),
         "won": SQL("lead.won_status = 'won'"),
         "lead_open": SQL("lead.won_status = 'pending'"),
-        "date_won": SQL("CASE WHEN lead.won_status = 'won' THEN lead.date_closed END"),
         # a customer that had won a deal before this lead was created
         "customer_type": SQL(
             "CASE WHEN first_wins.date_closed < lead.create_date THEN 'existing' ELSE 'new' END"
@@ -101,29 +100,32 @@ class SalesFunnelLeadStep(models.Model):
                       FROM unnest(%(positions)s::int[]) WITH ORDINALITY AS step(step_id, position)
                 ), events AS (
                     SELECT history.id, history.lead_id, history.date, history.kind,
+                           -- the state the event leaves the lead in: open, lost or won
+                           CASE WHEN history.kind = 'lost' THEN 1 WHEN to_stage.is_won THEN 2 ELSE 0 END AS state,
                            history.from_step_id, history.to_step_id,
                            EXTRACT(EPOCH FROM history.date) AS epoch,
                            COALESCE(from_stage.is_won, FALSE) AS from_won,
                            to_step.position AS to_position
                       FROM sales_funnel_history AS history
                       LEFT JOIN crm_stage AS from_stage ON from_stage.id = history.from_stage_id
+                      LEFT JOIN crm_stage AS to_stage ON to_stage.id = history.to_stage_id
                       LEFT JOIN steps AS to_step ON to_step.step_id = history.to_step_id
                      WHERE %(lead_filter)s
                 ), touches AS (
                     -- entering the target step (a loss enters nothing)
-                    SELECT lead_id, to_step_id AS step_id, date, epoch, kind, TRUE AS entering
+                    SELECT lead_id, to_step_id AS step_id, date, epoch, kind, state, TRUE AS entering
                       FROM events
                      WHERE to_step_id IS NOT NULL AND kind <> 'lost'
                     UNION ALL
                     -- leaving the origin step (restoring a lost lead leaves nothing)
-                    SELECT lead_id, from_step_id, date, epoch, kind, FALSE
+                    SELECT lead_id, from_step_id, date, epoch, kind, state, FALSE
                       FROM events
                      WHERE from_step_id IS NOT NULL AND kind NOT IN ('enter', 'restored') AND NOT from_won
                 ), per_step AS (
                     SELECT lead_id, step_id,
                            MIN(date) FILTER (WHERE entering) AS date_entered,
                            COALESCE(SUM(epoch) FILTER (WHERE NOT entering), 0)
-                             - COALESCE(SUM(epoch) FILTER (WHERE entering AND kind <> 'won'), 0) AS seconds,
+                             - COALESCE(SUM(epoch) FILTER (WHERE entering AND state = 0), 0) AS seconds,
                            bool_or(NOT entering AND kind = 'regress') AS regressed
                       FROM touches
                      GROUP BY lead_id, step_id
@@ -133,15 +135,14 @@ class SalesFunnelLeadStep(models.Model):
                            (MIN(ARRAY[epoch, id, to_step_id]))[3]::int AS first_step_id,
                            (MAX(ARRAY[epoch, id]))[1] AS last_epoch,
                            (MAX(ARRAY[epoch, id, to_step_id]))[3]::int AS last_step_id,
-                           (MAX(ARRAY[epoch, id, CASE kind WHEN 'lost' THEN 1 WHEN 'won' THEN 2 ELSE 0 END]))[3]
-                               AS last_state,
+                           (MAX(ARRAY[epoch, id, state]))[3] AS last_state,
                            %(last_entries)s
                       FROM events
                      GROUP BY lead_id
                 ), first_wins AS (%(first_wins)s)
                 INSERT INTO sales_funnel_lead_step (
                     lead_id, step_id, step_sequence, date_entered, date_last_entered, days_closed, is_current,
-                    lost, advanced, regressed, is_first, %(columns)s)
+                    lost, advanced, regressed, is_first, date_won, %(columns)s)
                 SELECT per_step.lead_id, per_step.step_id, step.sequence, per_step.date_entered,
                        CASE WHEN current_stay THEN to_timestamp(per_lead.last_epoch) AT TIME ZONE 'UTC' END,
                        (per_step.seconds + CASE WHEN current_stay THEN per_lead.last_epoch ELSE 0 END) / 86400.0,
@@ -150,6 +151,7 @@ class SalesFunnelLeadStep(models.Model):
                        COALESCE(GREATEST(%(later_entries)s) > per_step.date_entered, FALSE),
                        COALESCE(per_step.regressed, FALSE),
                        per_lead.first_step_id = per_step.step_id,
+                       CASE WHEN per_lead.last_state = 2 THEN to_timestamp(per_lead.last_epoch) AT TIME ZONE 'UTC' END,
                        %(values)s
                   FROM per_step
                   JOIN per_lead ON per_lead.lead_id = per_step.lead_id

@@ -101,7 +101,7 @@ class TestFunnelReport(FunnelCase):
         self._move(lead, self.stage["proposal"], day(1))
         funnel = self._funnel(lead)
         self.assertEqual(
-            sorted(funnel), ["identify", "needs", "negotiation", "proposal", "solution", "after_sales"]
+            sorted(funnel), ["after_sales", "identify", "needs", "negotiation", "proposal", "solution"]
         )
         self.assertEqual(funnel["identify"]["advanced_count"], 1)
         self.assertEqual((funnel["needs"]["entered_count"], funnel["solution"]["entered_count"]), (0, 0))
@@ -215,12 +215,23 @@ class TestHistoryBackfill(FunnelCase):
         Lead = tracked["crm.lead"]
         first = Lead.create({"name": "Tracked 1", "type": "opportunity", "team_id": self.team.id,
                              "stage_id": self.stage["identify"].id})  # fmt: skip
-        for code in ("needs", "proposal", "solution"):
-            first.stage_id = self.stage[code]
-        first.action_set_lost()
         second = Lead.create({"name": "Tracked 2", "type": "opportunity", "team_id": self.team.id,
                               "stage_id": self.stage["proposal"].id})  # fmt: skip
-        second.action_set_won()
+        # crm writes its tracking at commit, one message per record and
+        # transaction, dated to the second: one move per (frozen) hour here
+        self.env.cr.precommit.run()
+        later = datetime.now() + timedelta(hours=1)
+        for hours, (lead, action) in enumerate(
+            [(first, "needs"), (first, "proposal"), (first, "solution"), (first, "lost"), (second, "won")]
+        ):
+            with freeze_time(later + timedelta(hours=hours)):
+                if action == "lost":
+                    lead.action_set_lost()
+                elif action == "won":
+                    lead.action_set_won()
+                else:
+                    lead.stage_id = self.stage[action]
+                self.env.cr.precommit.run()
         self.env.flush_all()
 
         def moves(lead):
@@ -247,3 +258,31 @@ class TestHistoryBackfill(FunnelCase):
         self.assertEqual(funnel["proposal"]["entered_count"], 2)
         self.assertEqual(funnel["solution"]["lost_count"], 1)
         self.assertEqual(funnel["after_sales"]["won_count"], 1)
+
+
+@tagged("post_install", "-at_install")
+class TestRottingSuggestion(FunnelCase):
+    def test_ninetieth_percentile_of_the_step(self):
+        self.team.use_funnel_gates = False
+        Lead = self.env["crm.lead"]
+        for days in range(1, 11):  # stays of 1 to 10 days in needs analysis
+            lead = Lead.with_context(funnel_event_date=MONDAY).create(
+                {"name": f"Stay {days}", "type": "opportunity", "team_id": self.team.id,
+                 "stage_id": self.stage["needs"].id}
+            )  # fmt: skip
+            lead.with_context(funnel_event_date=day(days)).stage_id = self.stage["solution"]
+        still = Lead.with_context(funnel_event_date=MONDAY).create(
+            {
+                "name": "Still there",
+                "type": "opportunity",
+                "team_id": self.team.id,
+                "stage_id": self.stage["needs"].id,
+            }
+        )
+        self.assertTrue(still.funnel_days_in_stage >= 0)
+        # ended stays only, across the step's stages: the 9th of 10 values
+        stage = self.stage["needs"]
+        self.assertEqual(stage.funnel_rotting_suggestion, 9)
+        stage.action_funnel_apply_rotting_suggestion()
+        self.assertEqual(stage.rotting_threshold_days, 9)
+        self.assertEqual(self.stage["after_sales"].funnel_rotting_suggestion, 0, "won stages do not rot")
