@@ -1,0 +1,63 @@
+import { registry } from "@web/core/registry";
+
+// Data of TestFunnelChart: the team's 10 opportunities entered the first step,
+// 4 of them advanced to the second one, and one was lost (hence archived).
+const TEAM = "Funnel Chart Team";
+
+const step = (code) => `.o_funnel_step[data-step-code=${code}]`;
+
+registry.category("web_tour.tours").add("sales_funnel_chart_tour", {
+    steps: () => [
+        {
+            content: "The funnel view opens first, with a band per funnel step",
+            trigger: ".o_funnel_view .o_funnel_chart .o_funnel_step:count(6)",
+        },
+        {
+            content: "Keep to the team of the test",
+            trigger: ".o_searchview_input",
+            run: `edit ${TEAM}`,
+        },
+        {
+            trigger: ".o_searchview_autocomplete .o-dropdown-item:contains(Search Sales Team)",
+            run: "click",
+        },
+        {
+            trigger: `.o_searchview_facet:contains(${TEAM})`,
+        },
+        {
+            content: "The first band counts the 10 opportunities that entered it",
+            trigger: `${step("identify")} .o_funnel_band_count:text(10)`,
+        },
+        {
+            trigger: `${step("needs")} .o_funnel_band_count:text(4)`,
+        },
+        {
+            content: "4 out of 10 converted, against a target of 40 %",
+            trigger: `${step("identify")} .o_funnel_conversion:contains("40% (target 40%)")`,
+        },
+        {
+            content: "None of the 4 went further: below the target of 50 %, flagged",
+            trigger: `${step("needs")} .o_funnel_conversion_below:contains("0% (target 50%)")`,
+        },
+        {
+            content: "Open the opportunities of the first band",
+            trigger: `${step("identify")} .o_funnel_band`,
+            run: "click",
+        },
+        {
+            content: "The 10 opportunities are listed, the lost one included",
+            trigger: ".o_list_view .o_data_row:count(10)",
+        },
+        {
+            trigger: ".o_last_breadcrumb_item:contains(Lead identification)",
+        },
+        {
+            content: "Back to the funnel, still of the team",
+            trigger: ".o_breadcrumb .breadcrumb-item a:contains(Funnel Analysis)",
+            run: "click",
+        },
+        {
+            trigger: `${step("identify")} .o_funnel_band_count:text(10)`,
+        },
+    ],
+});

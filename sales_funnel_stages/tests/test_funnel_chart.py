@@ -1,0 +1,85 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import ValidationError
+from odoo.tests import HttpCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelChart(HttpCase):
+    """The funnel chart of the funnel analysis, in the browser: a team of its
+    own, 10 opportunities entering the first step, 4 of them advancing and
+    one lost."""
+
+    def setUp(self):
+        super().setUp()
+        env = self.env(context=dict(self.env.context, tracking_disable=True), su=True)
+        self.team = env["crm.team"].create({"name": "Funnel Chart Team", "use_funnel_gates": False})
+        stages = {
+            step.code: env["crm.stage"].create(
+                {
+                    "name": f"Chart {step.code}",
+                    "sequence": step.sequence,
+                    "team_ids": [(6, 0, self.team.ids)],
+                    "funnel_step_id": step.id,
+                    "is_won": step.code == "after_sales",
+                }
+            )
+            for step in env["sales.funnel.step"].search([])
+        }
+        # dated moves: a lead advances when it enters a later step later than
+        # the step, and a test's moves would share the time of its transaction
+        entered = fields.Datetime.now() - timedelta(minutes=2)
+        moved = entered + timedelta(minutes=1)
+        Lead = env["crm.lead"].with_context(funnel_event_date=entered)
+        self.leads = Lead.create(
+            [
+                {
+                    "name": f"Chart opportunity {i}",
+                    "type": "opportunity",
+                    "team_id": self.team.id,
+                    "stage_id": stages["identify"].id,
+                }
+                for i in range(10)
+            ]
+        )
+        self.leads[:4].with_context(funnel_event_date=moved).write({"stage_id": stages["needs"].id})
+        # lost, hence archived, yet still one of the 10 that entered
+        self.leads[-1].with_context(funnel_event_date=moved).action_set_lost()
+
+    def test_funnel_chart_tour(self):
+        self.start_tour(
+            "/odoo/action-sales_funnel_stages.sales_funnel_report_action",
+            "sales_funnel_chart_tour",
+            login="admin",
+        )
+
+    def test_step_leads_action(self):
+        """A band opens the leads of the search that entered its step, the
+        lost ones included."""
+        Report = self.env["sales.funnel.report"]
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        step = self.env.ref("sales_funnel_stages.sales_funnel_step_identify")
+        team_domain = [("team_id", "=", self.team.id)]
+        action = Report.action_open_step_leads(team_domain, step.id)
+        self.assertEqual(action["res_model"], "crm.lead")
+        self.assertEqual(action["name"], step.name)
+        self.assertEqual(action["context"], {"active_test": False})
+        self.assertEqual(Lead.search(action["domain"]), self.leads)
+        needs = self.env.ref("sales_funnel_stages.sales_funnel_step_needs")
+        action = Report.action_open_step_leads(team_domain, needs.id)
+        self.assertEqual(Lead.search(action["domain"]), self.leads[:4])
+
+    def test_funnel_view_validation(self):
+        """A funnel view draws a model's funnel: none without one, no content."""
+        View = self.env["ir.ui.view"]
+        with self.assertRaises(ValidationError):
+            View.create({"name": "lead funnel", "model": "crm.lead", "arch": "<funnel/>"})
+        with self.assertRaises(ValidationError):
+            View.create(
+                {
+                    "name": "funnel with a field",
+                    "model": "sales.funnel.report",
+                    "arch": '<funnel><field name="step_id"/></funnel>',
+                }
+            )
