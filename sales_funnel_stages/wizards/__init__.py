@@ -1,1 +1,2 @@
 from . import sales_funnel_apply_stages
+from . import sales_funnel_export

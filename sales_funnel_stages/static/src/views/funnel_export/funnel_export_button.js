@@ -1,0 +1,28 @@
+import { registry } from "@web/core/registry";
+import { graphView } from "@web/views/graph/graph_view";
+import { GraphRenderer } from "@web/views/graph/graph_renderer";
+import { pivotView } from "@web/views/pivot/pivot_view";
+import { PivotRenderer } from "@web/views/pivot/pivot_renderer";
+import { FunnelExportButton } from "@sales_funnel_stages/components/funnel_export_button/funnel_export_button";
+
+// Pivot and graph views load lazily in Odoo 19: their funnel variants too.
+
+export class FunnelPivotRenderer extends PivotRenderer {
+    static components = { ...PivotRenderer.components, FunnelExportButton };
+}
+
+export class FunnelGraphRenderer extends GraphRenderer {
+    static components = { ...GraphRenderer.components, FunnelExportButton };
+}
+
+registry.category("views").add("sales_funnel_pivot", {
+    ...pivotView,
+    Renderer: FunnelPivotRenderer,
+    buttonTemplate: "sales_funnel_stages.FunnelPivotButtons",
+});
+
+registry.category("views").add("sales_funnel_graph", {
+    ...graphView,
+    Renderer: FunnelGraphRenderer,
+    buttonTemplate: "sales_funnel_stages.FunnelGraphButtons",
+});

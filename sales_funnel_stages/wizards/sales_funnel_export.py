@@ -1,0 +1,405 @@
+import base64
+import io
+from datetime import datetime, time
+
+import pytz
+from dateutil.relativedelta import MO, relativedelta
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+from odoo.tools import date_utils, format_date, formatLang, str2bool
+
+from .sales_funnel_workbook import XLSX_MIMETYPE, FunnelWorkbook
+
+# Presets: (granularity, how many periods before the current one)
+PERIOD_PRESETS = {
+    "this_week": ("week", 0),
+    "last_week": ("week", 1),
+    "this_month": ("month", 0),
+    "last_month": ("month", 1),
+    "this_quarter": ("quarter", 0),
+    "this_year": ("year", 0),
+}
+PERIOD_STEPS = {
+    "week": relativedelta(weeks=1),
+    "month": relativedelta(months=1),
+    "quarter": relativedelta(months=3),
+    "year": relativedelta(years=1),
+}
+# Breakdown sheets: wizard option -> field of `sales.funnel.report`
+BREAKDOWNS = {
+    "breakdown_user": "user_id",
+    "breakdown_team": "team_id",
+    "breakdown_tier": "priority_tier",
+    "breakdown_man_class": "man_class",
+    "breakdown_source": "source_id",
+    "breakdown_deal_size": "deal_size",
+}
+WEEKLY_REPORT_PARAM = "sales_funnel_stages.weekly_report"
+
+
+class SalesFunnelExport(models.TransientModel):
+    """Funnel workbook for Sales administrators, on demand (this wizard) and
+    weekly by email (`_cron_send_weekly_report`).
+
+    Everything is read in the reader's language and time zone, within the
+    chosen companies and under the reader's record rules; amounts are in
+    the currency of the current company (or the first one chosen).
+    """
+
+    _name = "sales.funnel.export"
+    _description = "Export the Sales Funnel Report"
+
+    period = fields.Selection(
+        [
+            ("this_week", "This week"),
+            ("last_week", "Last week"),
+            ("this_month", "This month"),
+            ("last_month", "Last month"),
+            ("this_quarter", "This quarter"),
+            ("this_year", "This year"),
+            ("custom", "Custom"),
+        ],
+        required=True,
+        default="last_week",
+    )
+    date_from = fields.Date(
+        string="From", compute="_compute_dates", store=True, readonly=False, precompute=True, required=True
+    )
+    date_to = fields.Date(
+        string="To", compute="_compute_dates", store=True, readonly=False, precompute=True, required=True
+    )
+    comparison = fields.Selection(
+        [
+            ("none", "No comparison"),
+            ("previous_period", "Previous period"),
+            ("previous_year", "Same period last year"),
+            ("custom", "Custom"),
+        ],
+        string="Compare With",
+        required=True,
+        default="none",
+    )
+    compare_date_from = fields.Date(
+        string="Comparison From",
+        compute="_compute_compare_dates",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    compare_date_to = fields.Date(
+        string="Comparison To", compute="_compute_compare_dates", store=True, readonly=False, precompute=True
+    )
+    company_ids = fields.Many2many("res.company", string="Companies", default=lambda self: self.env.companies)
+    team_ids = fields.Many2many("crm.team", string="Sales Teams", help="All sales teams when empty.")
+    user_ids = fields.Many2many(
+        "res.users",
+        string="Salespersons",
+        domain=[("share", "=", False)],
+        help="All salespersons when empty.",
+    )
+    breakdown_user = fields.Boolean(string="By Salesperson", default=True)
+    breakdown_team = fields.Boolean(string="By Sales Team", default=True)
+    breakdown_tier = fields.Boolean(string="By Tier", default=True)
+    breakdown_man_class = fields.Boolean(string="By MAN Class", default=True)
+    breakdown_source = fields.Boolean(string="By Source", default=True)
+    breakdown_deal_size = fields.Boolean(string="By Deal Size", default=True)
+    file_data = fields.Binary(string="Workbook", readonly=True, attachment=False)
+    file_name = fields.Char(readonly=True)
+
+    # ------------------------------------------------------------ periods
+
+    @api.depends("period")
+    def _compute_dates(self):
+        today = fields.Date.context_today(self)
+        for wizard in self:
+            if wizard.period in PERIOD_PRESETS:
+                wizard.date_from, wizard.date_to = self._preset_dates(wizard.period, today)
+            else:
+                wizard.date_from = wizard.date_from or today
+                wizard.date_to = wizard.date_to or today
+
+    @api.depends("comparison", "period", "date_from", "date_to")
+    def _compute_compare_dates(self):
+        for wizard in self:
+            if wizard.comparison == "none" or not (wizard.date_from and wizard.date_to):
+                wizard.compare_date_from = wizard.compare_date_to = False
+            elif wizard.comparison == "previous_year":
+                wizard.compare_date_from = wizard.date_from - relativedelta(years=1)
+                wizard.compare_date_to = wizard.date_to - relativedelta(years=1)
+            elif wizard.comparison == "previous_period":
+                wizard.compare_date_from, wizard.compare_date_to = wizard._previous_period()
+            else:
+                wizard.compare_date_from = wizard.compare_date_from or wizard.date_from
+                wizard.compare_date_to = wizard.compare_date_to or wizard.date_to
+
+    @api.model
+    def _preset_dates(self, period, today, back=0):
+        granularity, periods_back = PERIOD_PRESETS[period]
+        anchor = today - PERIOD_STEPS[granularity] * (periods_back + back)
+        return date_utils.start_of(anchor, granularity), date_utils.end_of(anchor, granularity)
+
+    def _previous_period(self):
+        """The calendar period before a preset (last month for this month,
+        not its number of days); the same number of days just before a
+        custom period."""
+        self.ensure_one()
+        if self.period in PERIOD_PRESETS:
+            return self._preset_dates(self.period, fields.Date.context_today(self), back=1)
+        end = self.date_from - relativedelta(days=1)
+        return end - (self.date_to - self.date_from), end
+
+    @api.constrains("date_from", "date_to", "comparison", "compare_date_from", "compare_date_to")
+    def _check_dates(self):
+        for wizard in self:
+            if wizard.date_from > wizard.date_to:
+                raise ValidationError(
+                    self.env._(
+                        "The period ends (%(end)s) before it starts (%(start)s).",
+                        start=format_date(self.env, wizard.date_from),
+                        end=format_date(self.env, wizard.date_to),
+                    )
+                )
+            if wizard.comparison == "none":
+                continue
+            if not (wizard.compare_date_from and wizard.compare_date_to):
+                raise ValidationError(self.env._("Set both dates of the comparison period."))
+            if wizard.compare_date_from > wizard.compare_date_to:
+                raise ValidationError(
+                    self.env._(
+                        "The comparison period ends (%(end)s) before it starts (%(start)s).",
+                        start=format_date(self.env, wizard.compare_date_from),
+                        end=format_date(self.env, wizard.compare_date_to),
+                    )
+                )
+
+    def _compared_dates(self):
+        """(from, to) of the comparison period, or None."""
+        self.ensure_one()
+        return None if self.comparison == "none" else (self.compare_date_from, self.compare_date_to)
+
+    # ------------------------------------------------------------ scope
+
+    def _check_scope(self):
+        self.ensure_one()
+        if not self.company_ids:
+            raise UserError(self.env._("Select at least one company."))
+        if not self._breakdowns():
+            raise UserError(self.env._("Select at least one breakdown sheet."))
+
+    def _in_export_companies(self):
+        """This wizard in an environment restricted to the chosen companies,
+        the current company first (its currency is the report's). Odoo
+        refuses companies the user does not work in."""
+        main = self.env.company if self.env.company in self.company_ids else self.company_ids[:1]
+        return self.with_context(allowed_company_ids=(main | self.company_ids).ids)
+
+    def _scope_domain(self):
+        """Companies, teams and salespersons, on any model that has the three
+        fields (funnel report, stage history, leads)."""
+        domain = Domain("company_id", "in", self.company_ids.ids) | Domain("company_id", "=", False)
+        if self.team_ids:
+            domain &= Domain("team_id", "in", self.team_ids.ids)
+        if self.user_ids:
+            domain &= Domain("user_id", "in", self.user_ids.ids)
+        return domain
+
+    def _period_domain(self, date_from, date_to):
+        """Records dated within the two days, those included, in the
+        reader's time zone."""
+        return (
+            Domain("date", ">=", self._utc(date_from))
+            & Domain("date", "<", self._utc(date_to + relativedelta(days=1)))
+            & self._scope_domain()
+        )
+
+    def _utc(self, day):
+        return self.env.tz.localize(datetime.combine(day, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+
+    def _breakdowns(self):
+        """[(report field, its label)] of the breakdown sheets asked for."""
+        report_fields = self.env["sales.funnel.report"]._fields
+        return [
+            (field_name, report_fields[field_name]._description_string(self.env))
+            for option, field_name in BREAKDOWNS.items()
+            if self[option]
+        ]
+
+    # ------------------------------------------------------------ figures
+
+    def _funnel(self, date_from, date_to, groupby=None):
+        return self.env["sales.funnel.report"].get_funnel(
+            self._period_domain(date_from, date_to), groupby=groupby
+        )
+
+    def _kpis(self, date_from, date_to):
+        return self.env["sales.funnel.report"].get_funnel_kpis(self._period_domain(date_from, date_to))
+
+    # ------------------------------------------------------------ export
+
+    def action_export(self):
+        self.ensure_one()
+        self._check_scope()
+        export = self._in_export_companies()
+        self.write({"file_data": base64.b64encode(export._workbook()), "file_name": export._file_name()})
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/?model={self._name}&id={self.id}&field=file_data"
+            "&filename_field=file_name&download=true",
+            "target": "download",
+        }
+
+    def _workbook(self):
+        """The workbook as bytes."""
+        output = io.BytesIO()
+        FunnelWorkbook(self, output).build()
+        return output.getvalue()
+
+    def _file_name(self):
+        name = self.env._(
+            "Sales funnel %(start)s to %(end)s",
+            start=self.date_from.isoformat(),
+            end=self.date_to.isoformat(),
+        )
+        return f"{name}.xlsx"
+
+    # ------------------------------------------------------------ weekly report
+
+    @api.model
+    def _cron_send_weekly_report(self):
+        """Every Monday, when switched on in the settings: each team leader
+        gets the workbook of the previous week for the teams they lead, each
+        salesperson with funnel entries that week a summary of their own.
+
+        Runs as the superuser and restricts each report to its reader's
+        teams or own leads: a team leader needs not be a Sales
+        administrator to get the report of their team. Mails go through the
+        mail queue."""
+        if not str2bool(self.env["ir.config_parameter"].sudo().get_param(WEEKLY_REPORT_PARAM, "False")):
+            return
+        teams = self.env["crm.team"].sudo().search([("user_id", "!=", False)])
+        for leader, led_teams in teams.grouped("user_id").items():
+            if leader.active and leader.email:
+                self._send_weekly_workbook(leader, led_teams)
+        members = self.env["crm.team.member"].sudo().search([]).user_id
+        for salesperson in members.filtered(lambda user: user.active and user.email):
+            self._send_weekly_summary(salesperson)
+
+    @api.model
+    def _switch_weekly_report(self, active):
+        """The scheduled action runs only while the setting is on; switched
+        on, it next runs on a Monday morning."""
+        cron = self.sudo().env.ref(
+            "sales_funnel_stages.ir_cron_weekly_funnel_report", raise_if_not_found=False
+        )
+        if not cron or cron.active == active:
+            return
+        values = {"active": active}
+        now = fields.Datetime.now()
+        if active and cron.nextcall < now:
+            values["nextcall"] = now + relativedelta(
+                days=1, weekday=MO, hour=6, minute=0, second=0, microsecond=0
+            )
+        cron.write(values)
+
+    @api.model
+    def _weekly_export(self, user, values):
+        """A wizard of last week in the language and time zone of `user`."""
+        reader = self.sudo().with_context(lang=user.lang, tz=user.tz or "UTC")
+        return reader.create({"period": "last_week", **values})
+
+    @api.model
+    def _send_weekly_workbook(self, leader, teams):
+        export = self._weekly_export(
+            leader, {"company_ids": (teams.company_id or leader.company_ids).ids, "team_ids": teams.ids}
+        )._in_export_companies()
+        kpis = export._kpis(export.date_from, export.date_to)
+        body = export._render_mail(
+            "sales_funnel_stages.weekly_funnel_workbook_mail",
+            {
+                "user": leader,
+                "teams": teams,
+                "kpis": kpis,
+                "win_rate": export._percent(kpis["win_rate"]),
+                "diagnosis": export._weekly_diagnosis(leader, teams=teams),
+            },
+        )
+        export._queue_mail(
+            leader,
+            export.env._(
+                "Sales funnel report, week of %(start)s", start=format_date(export.env, export.date_from)
+            ),
+            body,
+            attachment={"name": export._file_name(), "raw": export._workbook(), "mimetype": XLSX_MIMETYPE},
+        )
+
+    @api.model
+    def _send_weekly_summary(self, salesperson):
+        export = self._weekly_export(
+            salesperson, {"company_ids": salesperson.company_ids.ids, "user_ids": salesperson.ids}
+        )._in_export_companies()
+        funnel = export._funnel(export.date_from, export.date_to)
+        if not any(line["entered_count"] for line in funnel):
+            return
+        kpis = export._kpis(export.date_from, export.date_to)
+        lines = [
+            dict(line, conversion=export._percent(line["conversion_rate"]))
+            for line in funnel
+            if line["entered_count"]
+        ]
+        body = export._render_mail(
+            "sales_funnel_stages.weekly_funnel_summary_mail",
+            {
+                "user": salesperson,
+                "lines": lines,
+                "kpis": kpis,
+                "win_rate": export._percent(kpis["win_rate"]),
+                "weakest_conversion": export._percent(kpis["weakest_conversion"] or 0.0),
+                "diagnosis": export._weekly_diagnosis(salesperson, users=salesperson),
+            },
+        )
+        export._queue_mail(
+            salesperson,
+            export.env._(
+                "Your sales funnel, week of %(start)s", start=format_date(export.env, export.date_from)
+            ),
+            body,
+        )
+
+    def _weekly_diagnosis(self, reader, teams=None, users=None):
+        """The funnel health rows of `teams` (and their salespeople) or of
+        `users` that have warnings (sales.funnel.diagnosis), in this
+        wizard's language and companies; deals won without funnel history
+        only for a reader who is a Sales administrator."""
+        rows = self.env["sales.funnel.diagnosis"]._diagnose(
+            teams=teams, users=users, show_restricted=reader.has_group("sales_team.group_sale_manager")
+        )
+        return [row for row in rows if row["warnings"]]
+
+    def _percent(self, value):
+        return f"{formatLang(self.env, value, digits=1)} %"
+
+    def _render_mail(self, template, values):
+        return self.env["ir.qweb"]._render(
+            template,
+            {
+                **values,
+                "date_from": format_date(self.env, self.date_from),
+                "date_to": format_date(self.env, self.date_to),
+            },
+        )
+
+    def _queue_mail(self, user, subject, body, attachment=None):
+        company = self.env.company
+        self.env["mail.mail"].sudo().create(
+            {
+                "subject": subject,
+                "body_html": body,
+                "email_from": company.email_formatted
+                or self.env["ir.mail_server"].with_company(company)._get_default_from_address(),
+                "recipient_ids": [Command.link(user.partner_id.id)],
+                "attachment_ids": [Command.create(attachment)] if attachment else [],
+                "auto_delete": True,
+            }
+        )
