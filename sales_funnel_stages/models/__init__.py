@@ -5,5 +5,15 @@ from . import crm_lead
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import ir_actions_act_window_view
+from . import ir_ui_view
 from . import sales_funnel_history
 from . import sales_funnel_lead_step
+from . import sales_funnel_demo
+from . import crm_lead_buying_role
+from . import sales_funnel_plan
+from . import sales_funnel_plan_size
+from . import sales_funnel_plan_step
+from . import sales_funnel_plan_member
+from . import sales_funnel_plan_coverage
+from . import sales_funnel_diagnosis

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 MAN_ANSWERS = [("unknown", "Unknown"), ("yes", "Yes"), ("no", "No")]
@@ -103,7 +104,62 @@ class CrmLead(models.Model):
         help="Whole days since the opportunity entered its current stage.",
     )
 
+    # Buying roles (funnel method, section 6); recording a decision maker
+    # answers Authority (see crm.lead.buying.role)
+    buying_role_ids = fields.One2many("crm.lead.buying.role", "lead_id", string="Buying Roles")
+    buying_roles_known = fields.Integer(
+        compute="_compute_buying_role_coverage",
+        help="How many of the four buying roles (decision maker, technical selector, buyer, user) have a "
+        "contact.",
+    )
+    buying_roles_complete = fields.Boolean(
+        string="All Buying Roles Known",
+        compute="_compute_buying_role_coverage",
+        search="_search_buying_roles_complete",
+    )
+    buying_roles_missing = fields.Char(string="Missing Buying Roles", compute="_compute_buying_role_coverage")
+    buying_role_supporter = fields.Boolean(
+        string="Has a Supporter",
+        compute="_compute_buying_role_coverage",
+        search="_search_buying_role_supporter",
+        help="A contact who wants us to win.",
+    )
+
     # ------------------------------------------------------------ computes
+
+    @api.depends("buying_role_ids.role", "buying_role_ids.attitude")
+    def _compute_buying_role_coverage(self):
+        roles = self.env["crm.lead.buying.role"]._fields["role"]._description_selection(self.env)
+        for lead in self:
+            known = set(lead.buying_role_ids.mapped("role"))
+            lead.buying_roles_known = len(known & {role for role, _label in roles})
+            lead.buying_roles_complete = lead.buying_roles_known == len(roles)
+            lead.buying_roles_missing = (
+                ", ".join(label for role, label in roles if role not in known) or False
+            )
+            lead.buying_role_supporter = "supporter" in lead.buying_role_ids.mapped("attitude")
+
+    def _search_buying_roles_complete(self, operator, value):
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        roles = [role for role, _label in self.env["crm.lead.buying.role"]._fields["role"].selection]
+        complete = Domain.AND(Domain("buying_role_ids", "any", [("role", "=", role)]) for role in roles)
+        return complete if (True in value) == (operator == "in") else ~complete
+
+    def _search_buying_role_supporter(self, operator, value):
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        supporter = Domain("buying_role_ids", "any", [("attitude", "=", "supporter")])
+        return supporter if (True in value) == (operator == "in") else ~supporter
+
+    @api.onchange("buying_role_ids")
+    def _onchange_buying_role_ids(self):
+        """Shown at once in the form: a decision maker answers Authority."""
+        decision_makers = self.buying_role_ids.filtered(lambda role: role.role == "decision_maker")
+        if decision_makers and self.man_authority != "yes":
+            self.man_authority = "yes"
+        if decision_makers and not self.man_authority_note:
+            self.man_authority_note = decision_makers[0].partner_id.name
 
     def _compute_funnel_history_count(self):
         counts = dict(
@@ -119,7 +175,8 @@ class CrmLead(models.Model):
         now = fields.Datetime.now()
         for lead in self:
             since = lead.date_last_stage_update
-            lead.funnel_days_in_stage = (now - since).days if since and lead.active else 0
+            # never below 0: the stage may have changed in this very transaction
+            lead.funnel_days_in_stage = max((now - since).days, 0) if since and lead.active else 0
 
     @api.depends("expected_revenue", "stage_id", "won_status")
     def _compute_weighted_revenue(self):

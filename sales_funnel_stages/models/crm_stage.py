@@ -1,3 +1,5 @@
+import math
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import groupby
@@ -33,6 +35,38 @@ class CrmStage(models.Model):
         "custom; a won stage weighs 100. Weights may not decrease along a team's pipeline: "
         "a stage placed after another weighs at least as much.",
     )
+
+    funnel_rotting_suggestion = fields.Integer(
+        string="Suggested Rotting Threshold",
+        compute="_compute_funnel_rotting_suggestion",
+        help="Days: the 90th percentile of the time opportunities spent in this stage's funnel step "
+        "(stays that ended). Nine in ten moved on sooner: one still there after that many days is "
+        "worth a look.",
+    )
+
+    @api.depends("funnel_step_id", "is_won")
+    def _compute_funnel_rotting_suggestion(self):
+        steps = self.funnel_step_id
+        suggestions = {}
+        if steps:
+            self.env["sales.funnel.lead.step"].flush_model()
+            self.env.cr.execute(
+                """
+                SELECT step_id, percentile_disc(0.9) WITHIN GROUP (ORDER BY days_closed)
+                  FROM sales_funnel_lead_step
+                 WHERE step_id IN %s AND NOT is_current AND days_closed > 0
+                 GROUP BY step_id
+                """,
+                [tuple(steps.ids)],
+            )
+            suggestions = dict(self.env.cr.fetchall())
+        for stage in self:
+            days = suggestions.get(stage.funnel_step_id.id)
+            stage.funnel_rotting_suggestion = math.ceil(days) if days and not stage.is_won else 0
+
+    def action_funnel_apply_rotting_suggestion(self):
+        for stage in self.filtered("funnel_rotting_suggestion"):
+            stage.rotting_threshold_days = stage.funnel_rotting_suggestion
 
     @api.depends("funnel_step_id.weight", "funnel_weight_custom", "is_won")
     def _compute_funnel_weight(self):

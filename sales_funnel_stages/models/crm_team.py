@@ -19,6 +19,59 @@ class CrmTeam(models.Model):
         "meet (Need confirmed, Authority identified). Moving backward is always allowed.",
     )
 
+    # Quota basis and funnel health (funnel method, sections 2 and 8)
+    funnel_open_count = fields.Integer(string="Active Opportunities", compute="_compute_funnel_pipeline")
+    funnel_weighted_pipeline = fields.Monetary(
+        string="Weighted Pipeline",
+        currency_field="currency_id",
+        compute="_compute_funnel_pipeline",
+        help="Quota basis: the sum of the weighted revenue of the team's open opportunities.",
+    )
+    funnel_diagnosis_ids = fields.Many2many(
+        "sales.funnel.diagnosis", string="Funnel Health", compute="_compute_funnel_diagnosis"
+    )
+    funnel_warnings = fields.Text(compute="_compute_funnel_diagnosis")
+
+    def _compute_funnel_pipeline(self):
+        rows = self.env["crm.lead"]._read_group(
+            [("team_id", "in", self.ids), ("type", "=", "opportunity"), ("won_status", "=", "pending")],
+            ["team_id"],
+            ["__count", "weighted_revenue:sum"],
+        )
+        totals = {team: (count, weighted) for team, count, weighted in rows}
+        for team in self:
+            team.funnel_open_count, team.funnel_weighted_pipeline = totals.get(team._origin, (0, 0.0))
+
+    def _compute_funnel_diagnosis(self):
+        Diagnosis = self.env["sales.funnel.diagnosis"]
+        Diagnosis.invalidate_model()  # computed live: no value kept from an earlier read
+        rows = Diagnosis.search([("team_id", "in", self._origin.ids)]) if self._origin else Diagnosis
+        warnings = rows.filtered(lambda row: row.level == "team")._warnings()
+        for team in self:
+            team_rows = rows.filtered(lambda row, team=team: row.team_id == team._origin)
+            team.funnel_diagnosis_ids = team_rows
+            team.funnel_warnings = (
+                "\n".join(
+                    warning["message"]
+                    for row in team_rows.filtered(lambda row: row.level == "team")
+                    for warning in warnings.get(row.id, [])
+                )
+                or False
+            )
+
+    def action_funnel_health(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_funnel_stages.sales_funnel_diagnosis_action"
+        )
+        action["domain"] = [("team_id", "in", self.ids)]
+        return action
+
+    def action_funnel_plans(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("sales_funnel_stages.sales_funnel_plan_action")
+        action["domain"] = [("team_id", "in", self.ids)]
+        action["context"] = {"default_team_id": self[:1].id}
+        return action
+
     def write(self, vals):
         if "funnel_probability_mode" not in vals:
             return super().write(vals)

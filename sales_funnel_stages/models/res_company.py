@@ -34,6 +34,99 @@ class ResCompany(models.Model):
         string="Large Deals Below", currency_field="currency_id", default=50000.0
     )
 
+    # Funnel health diagnosis (funnel method, section 8) and planning
+    # (section 3); see sales.funnel.diagnosis and sales.funnel.plan.
+    funnel_health_months = fields.Integer(
+        string="Closing Window (Months)",
+        default=6,
+        help="Lumpy closing and deals won without funnel history look at the deals won in this many "
+        "calendar months, the current one included.",
+    )
+    funnel_health_lumpy_share = fields.Float(
+        string="Lumpy Closing Above (%)",
+        default=50.0,
+        help="Warn when a single month holds more than this share of the amount won in the closing window.",
+    )
+    funnel_health_min_open = fields.Integer(
+        string="Minimum Active Opportunities",
+        default=15,
+        help="Warn when a salesperson follows fewer open opportunities than this (a team: fewer than this "
+        "many per member).",
+    )
+    funnel_health_busy_ratio = fields.Float(
+        string="Busy: Activities per Opportunity Above",
+        default=5.0,
+        help="Busy but empty: more activities than this per open opportunity (planned ones, and those "
+        "done in the activity window), while the opportunities are fewer than the minimum.",
+    )
+    funnel_health_activity_days = fields.Integer(
+        string="Activity Window (Days)",
+        default=30,
+        help="Activities done in this many past days count as busy, beside the planned ones.",
+    )
+    funnel_health_small_share = fields.Float(
+        string="Minimum Small Deals (%)",
+        default=10.0,
+        help="Warn when fewer than this share of the open opportunities with an amount are small deals "
+        "(below the first deal-size edge).",
+    )
+    funnel_health_idle_days = fields.Integer(
+        string="Disqualify When Idle For (Days)",
+        default=30,
+        help="An open opportunity without planned activity, stage change, message or activity done for "
+        "more than this many days is a disqualify candidate, like one of MAN class m+a+n.",
+    )
+    funnel_plan_min_transitions = fields.Integer(
+        string="Measured Conversions From",
+        default=20,
+        help="The planner proposes a step's measured conversion (last 12 months) once at least this many "
+        "opportunities left the step, forward or lost; below that, the conversion derived from the "
+        "stage weights.",
+    )
+
+    @api.constrains(
+        "funnel_health_months",
+        "funnel_health_lumpy_share",
+        "funnel_health_min_open",
+        "funnel_health_busy_ratio",
+        "funnel_health_activity_days",
+        "funnel_health_small_share",
+        "funnel_health_idle_days",
+        "funnel_plan_min_transitions",
+    )
+    def _check_funnel_health_thresholds(self):
+        for company in self:
+            if company.funnel_health_months < 1:
+                raise ValidationError(
+                    self.env._(
+                        "The closing window of %(company)s must be at least one month.", company=company.name
+                    )
+                )
+            if not (
+                0 <= company.funnel_health_lumpy_share <= 100
+                and 0 <= company.funnel_health_small_share <= 100
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The lumpy closing and small deal shares of %(company)s must be between 0 and 100.",
+                        company=company.name,
+                    )
+                )
+            counts = [
+                company.funnel_health_min_open,
+                company.funnel_health_busy_ratio,
+                company.funnel_health_activity_days,
+                company.funnel_health_idle_days,
+                company.funnel_plan_min_transitions,
+            ]
+            if min(counts) < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The funnel health thresholds of %(company)s cannot be negative.",
+                        company=company.name,
+                    )
+                )
+
     @api.constrains("funnel_size_edge_1", "funnel_size_edge_2", "funnel_size_edge_3")
     def _check_funnel_size_edges(self):
         for company in self:

@@ -18,3 +18,26 @@ class ResConfigSettings(models.TransientModel):
     funnel_size_edge_3 = fields.Monetary(
         related="company_id.funnel_size_edge_3", currency_field="funnel_currency_id", readonly=False
     )
+    funnel_health_months = fields.Integer(related="company_id.funnel_health_months", readonly=False)
+    funnel_health_lumpy_share = fields.Float(related="company_id.funnel_health_lumpy_share", readonly=False)
+    funnel_health_min_open = fields.Integer(related="company_id.funnel_health_min_open", readonly=False)
+    funnel_health_busy_ratio = fields.Float(related="company_id.funnel_health_busy_ratio", readonly=False)
+    funnel_health_activity_days = fields.Integer(
+        related="company_id.funnel_health_activity_days", readonly=False
+    )
+    funnel_health_small_share = fields.Float(related="company_id.funnel_health_small_share", readonly=False)
+    funnel_health_idle_days = fields.Integer(related="company_id.funnel_health_idle_days", readonly=False)
+    funnel_plan_min_transitions = fields.Integer(
+        related="company_id.funnel_plan_min_transitions", readonly=False
+    )
+    funnel_weekly_report = fields.Boolean(
+        string="Weekly Funnel Report",
+        config_parameter="sales_funnel_stages.weekly_report",
+        help="Every Monday, email each team leader the funnel workbook of the previous week, and each "
+        "salesperson a summary of their own funnel.",
+    )
+
+    def set_values(self):
+        result = super().set_values()
+        self.env["sales.funnel.export"]._switch_weekly_report(self.funnel_weekly_report)
+        return result

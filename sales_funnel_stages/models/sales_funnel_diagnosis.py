@@ -1,0 +1,652 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.fields import Domain
+from odoo.tools import SQL, format_date, formatLang
+
+# Row ids: (team + 1) * ID_STRIDE + salesperson, the salesperson being 0 on
+# a team's row. Stable across queries, and far below 2**53 (the web client's
+# integers) for any realistic number of teams and users.
+ID_STRIDE = 1 << 24
+
+MANAGER_GROUP = "sales_team.group_sale_manager"
+
+# Per-opportunity facts (`_lead_facts`) that the lead lists of a row select.
+LEAD_LISTS = {
+    "open": "is_open",
+    "small": "is_small",
+    "stalled": "is_stalled",
+    "disqualify": "is_man_disqualify OR is_idle",
+    "won": "is_won",
+    "won_no_history": "is_won_no_history",
+}
+
+
+class SalesFunnelDiagnosis(models.Model):
+    """Funnel health (funnel method, sections 2 and 8), one row per sales
+    team and per salesperson of a team, computed live from the
+    opportunities of the companies the user works in.
+
+    The weighted pipeline of a row is the quota basis of the method (sum of
+    the weighted revenue of the open opportunities). Each diagnosis is a
+    flag whose threshold is a setting of the team's company (the current
+    company for opportunities without a team). A team's row counts the
+    unassigned opportunities too.
+
+    Salespeople see their own rows, "all leads" users and managers every
+    row (record rules); deals won without funnel history are for Sales
+    administrators only. `_diagnose` returns the same as data, for mails.
+    """
+
+    _name = "sales.funnel.diagnosis"
+    _description = "Sales Funnel Health"
+    _auto = False
+    _order = "team_id, level desc, weighted_revenue desc, id"
+    # flushed before the view is read
+    _depends = {
+        "crm.lead": [
+            "type", "active", "won_status", "company_id", "team_id", "user_id", "stage_id", "expected_revenue",
+            "weighted_revenue", "man_class", "date_last_stage_update", "create_date", "date_closed",
+        ],
+        "crm.stage": ["rotting_threshold_days", "funnel_step_id", "is_won"],
+        "crm.team": ["company_id", "active", "use_opportunities"],
+        "crm.team.member": ["crm_team_id", "user_id", "active"],
+        "mail.activity": ["res_model", "res_id", "active", "user_id"],
+        "mail.message": ["model", "res_id", "message_type", "mail_activity_type_id", "date", "author_id"],
+        "res.users": ["partner_id"],
+        "res.company": [
+            "currency_id", "funnel_size_edge_1", "funnel_health_months", "funnel_health_lumpy_share",
+            "funnel_health_min_open", "funnel_health_busy_ratio", "funnel_health_activity_days",
+            "funnel_health_small_share", "funnel_health_idle_days",
+        ],
+        "sales.funnel.history": ["lead_id", "kind", "date", "to_stage_id"],
+    }  # fmt: skip
+
+    level = fields.Selection([("team", "Team"), ("salesperson", "Salesperson")], readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    member_count = fields.Integer(
+        string="Members",
+        readonly=True,
+        aggregator=False,
+        help="Active members of the team (1 for a salesperson).",
+    )
+
+    open_count = fields.Integer(
+        string="Active Opportunities", readonly=True, help="Open opportunities: neither won nor lost."
+    )
+    expected_revenue = fields.Monetary(string="Open Amount", readonly=True)
+    weighted_revenue = fields.Monetary(
+        string="Weighted Pipeline",
+        readonly=True,
+        help="Quota basis: the sum of the weighted revenue (expected revenue times stage weight) of the "
+        "open opportunities.",
+    )
+    sized_count = fields.Integer(string="With an Amount", readonly=True)
+    small_count = fields.Integer(string="Small Deals", readonly=True)
+    small_share = fields.Float(
+        string="Small Deals (%)",
+        readonly=True,
+        aggregator=False,
+        help="Share of the open opportunities with an amount that are small deals.",
+    )
+    activity_count = fields.Integer(
+        string="Activities",
+        readonly=True,
+        help="Planned activities on opportunities, and activities done in the activity window.",
+    )
+    activities_per_opportunity = fields.Float(readonly=True, aggregator=False)
+    stalled_count = fields.Integer(
+        string="Stalled",
+        readonly=True,
+        help="Open opportunities past the rotting threshold of their stage.",
+    )
+    man_disqualify_count = fields.Integer(string="MAN m+a+n", readonly=True)
+    idle_count = fields.Integer(
+        string="Idle", readonly=True, help="Open opportunities without activity for long."
+    )
+    disqualify_count = fields.Integer(
+        string="Disqualify Candidates", readonly=True, help="MAN m+a+n, or idle for longer than the setting."
+    )
+    won_count = fields.Integer(string="Won in Window", readonly=True)
+    won_amount = fields.Monetary(string="Amount Won in Window", readonly=True)
+    best_month = fields.Date(readonly=True)
+    best_month_amount = fields.Monetary(readonly=True, aggregator=False)
+    lumpy_share = fields.Float(
+        string="Best Month Share (%)",
+        readonly=True,
+        aggregator=False,
+        help="Share of the amount won in the closing window that fell in its best month.",
+    )
+    won_no_history_count = fields.Integer(
+        string="Won Without Funnel History",
+        readonly=True,
+        groups=MANAGER_GROUP,
+        help="Deals won in the closing window with no stage change before the win, or created in a won "
+        "stage.",
+    )
+
+    warn_lumpy = fields.Boolean(string="Lumpy Closing", readonly=True)
+    warn_few_open = fields.Boolean(string="Few Opportunities", readonly=True)
+    warn_busy = fields.Boolean(string="Busy but Empty", readonly=True)
+    warn_no_small = fields.Boolean(string="No Small Deals", readonly=True)
+    warn_stalled = fields.Boolean(string="Stalled Opportunities", readonly=True)
+    warn_disqualify = fields.Boolean(string="To Disqualify", readonly=True)
+    warn_won_no_history = fields.Boolean(string="Won Off the Funnel", readonly=True, groups=MANAGER_GROUP)
+    warning_count = fields.Integer(string="Warnings", readonly=True)
+    warning_text = fields.Text(string="Diagnosis", compute="_compute_warning_text")
+
+    # ------------------------------------------------------------ SQL
+
+    @api.model
+    def _lead_facts(self):
+        """One row per opportunity the diagnosis looks at (open ones, and
+        those won in the closing window) in the user's companies, with what
+        each diagnosis counts. The thresholds are those of the team's
+        company; stalled is crm's own rotting rule (days in the stage past
+        the stage's rotting threshold)."""
+        return SQL(
+            """
+            WITH settings AS (
+                SELECT company.id AS company_id,
+                       COALESCE(company.funnel_size_edge_1, 0) AS small_below,
+                       date_trunc('month', %(now)s::timestamp)
+                           - make_interval(months => GREATEST(company.funnel_health_months, 1) - 1) AS won_since,
+                       %(now)s::timestamp - make_interval(days => COALESCE(company.funnel_health_idle_days, 0))
+                           AS idle_before
+                  FROM res_company AS company
+            )
+            SELECT lead.id, lead.team_id, lead.user_id, settings.company_id, stage.funnel_step_id AS step_id,
+                   state.is_open,
+                   CASE WHEN state.is_open THEN COALESCE(lead.expected_revenue, 0) ELSE 0 END AS expected_revenue,
+                   CASE WHEN state.is_open THEN COALESCE(lead.weighted_revenue, 0) ELSE 0 END AS weighted_revenue,
+                   state.is_open AND lead.expected_revenue > 0 AS is_sized,
+                   state.is_open AND lead.expected_revenue > 0
+                       AND lead.expected_revenue < settings.small_below AS is_small,
+                   state.is_open AND COALESCE(stage.rotting_threshold_days, 0) > 0
+                       AND COALESCE(lead.date_last_stage_update, lead.create_date)
+                           + make_interval(days => stage.rotting_threshold_days) < %(now)s AS is_stalled,
+                   state.is_open AND lead.man_class = 'nnn' AS is_man_disqualify,
+                   state.is_open
+                       AND NOT EXISTS (SELECT 1 FROM mail_activity AS activity
+                                        WHERE activity.res_model = 'crm.lead' AND activity.res_id = lead.id
+                                          AND activity.active)
+                       AND GREATEST(COALESCE(lead.date_last_stage_update, lead.create_date),
+                                    (SELECT MAX(message.date) FROM mail_message AS message
+                                      WHERE message.model = 'crm.lead' AND message.res_id = lead.id
+                                        AND (message.message_type IN ('comment', 'email', 'email_outgoing')
+                                             OR message.mail_activity_type_id IS NOT NULL)))
+                           < settings.idle_before AS is_idle,
+                   NOT state.is_open AS is_won,
+                   CASE WHEN state.is_open THEN 0 ELSE COALESCE(lead.expected_revenue, 0) END AS won_amount,
+                   CASE WHEN NOT state.is_open THEN date_trunc('month', lead.date_closed) END AS won_month,
+                   NOT state.is_open AND NOT EXISTS (
+                       SELECT 1 FROM sales_funnel_history AS move
+                        WHERE move.lead_id = lead.id AND move.kind IN ('advance', 'skip', 'lateral', 'regress')
+                          AND move.date < COALESCE(
+                              (SELECT MIN(win.date) FROM sales_funnel_history AS win
+                                 LEFT JOIN crm_stage AS won_stage ON won_stage.id = win.to_stage_id
+                                WHERE win.lead_id = lead.id
+                                  AND (win.kind = 'won' OR (win.kind = 'enter' AND won_stage.is_won))),
+                              'infinity')
+                   ) AS is_won_no_history
+              FROM crm_lead AS lead
+              LEFT JOIN crm_team AS team ON team.id = lead.team_id
+              JOIN settings ON settings.company_id = COALESCE(team.company_id, %(company)s)
+              LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
+             CROSS JOIN LATERAL (SELECT lead.active AND lead.won_status = 'pending' AS is_open) AS state
+             WHERE lead.type = 'opportunity'
+               AND (lead.company_id IS NULL OR lead.company_id IN %(companies)s)
+               AND (state.is_open OR (lead.won_status = 'won' AND lead.date_closed >= settings.won_since))
+            """,
+            now=fields.Datetime.now(),
+            company=self.env.company.id,
+            companies=tuple(self.env.companies.ids),
+        )
+
+    @api.model
+    def _activity_facts(self):
+        """One row per activity that makes a salesperson busy: planned on
+        an opportunity or lead, or done there in the activity window, under
+        the team of that lead."""
+        return SQL(
+            """
+            WITH settings AS (
+                SELECT company.id AS company_id,
+                       %(now)s::timestamp - make_interval(days => COALESCE(company.funnel_health_activity_days, 0))
+                           AS activity_since
+                  FROM res_company AS company
+            ), leads AS (
+                SELECT lead.id, lead.team_id, settings.company_id, settings.activity_since
+                  FROM crm_lead AS lead
+                  LEFT JOIN crm_team AS team ON team.id = lead.team_id
+                  JOIN settings ON settings.company_id = COALESCE(team.company_id, %(company)s)
+                 WHERE lead.company_id IS NULL OR lead.company_id IN %(companies)s
+            )
+            SELECT leads.team_id, activity.user_id, leads.company_id
+              FROM mail_activity AS activity
+              JOIN leads ON leads.id = activity.res_id
+             WHERE activity.res_model = 'crm.lead' AND activity.active AND activity.user_id IS NOT NULL
+            UNION ALL
+            SELECT leads.team_id, author.id, leads.company_id
+              FROM mail_message AS message
+              JOIN leads ON leads.id = message.res_id
+              JOIN res_users AS author ON author.partner_id = message.author_id
+             WHERE message.model = 'crm.lead' AND message.mail_activity_type_id IS NOT NULL
+               AND message.date >= leads.activity_since
+            """,
+            now=fields.Datetime.now(),
+            company=self.env.company.id,
+            companies=tuple(self.env.companies.ids),
+        )
+
+    @property
+    def _table_query(self):
+        zeros = SQL(
+            "0 AS open_count, 0 AS expected_revenue, 0 AS weighted_revenue, 0 AS sized_count, 0 AS small_count, "
+            "0 AS stalled_count, 0 AS man_disqualify_count, 0 AS idle_count, 0 AS disqualify_count, "
+            "0 AS won_count, 0 AS won_amount, 0 AS won_no_history_count"
+        )
+        return SQL(
+            """
+            WITH facts AS MATERIALIZED (%(facts)s),
+            teams AS (
+                SELECT team.id AS team_id, COALESCE(team.company_id, %(company)s) AS company_id
+                  FROM crm_team AS team
+                 WHERE team.active AND team.use_opportunities
+                   AND (team.company_id IS NULL OR team.company_id IN %(companies)s)
+            ), members AS (
+                SELECT member.crm_team_id AS team_id, COUNT(*) AS member_count
+                  FROM crm_team_member AS member
+                  JOIN teams ON teams.team_id = member.crm_team_id
+                 WHERE member.active
+                 GROUP BY member.crm_team_id
+            ), rows AS (
+                SELECT team_id, user_id, company_id,
+                       is_open::int AS open_count, expected_revenue, weighted_revenue,
+                       is_sized::int AS sized_count, is_small::int AS small_count,
+                       is_stalled::int AS stalled_count, is_man_disqualify::int AS man_disqualify_count,
+                       is_idle::int AS idle_count, (is_man_disqualify OR is_idle)::int AS disqualify_count,
+                       is_won::int AS won_count, won_amount, is_won_no_history::int AS won_no_history_count,
+                       0 AS activity_count
+                  FROM facts
+                UNION ALL
+                SELECT team_id, user_id, company_id, %(zeros)s, 1
+                  FROM (%(activities)s) AS activities
+                UNION ALL
+                -- every member has a row, with no opportunity at all too
+                SELECT member.crm_team_id, member.user_id, teams.company_id, %(zeros)s, 0
+                  FROM crm_team_member AS member
+                  JOIN teams ON teams.team_id = member.crm_team_id
+                 WHERE member.active
+                UNION ALL
+                SELECT team_id, NULL, company_id, %(zeros)s, 0
+                  FROM teams
+            ), totals AS (
+                SELECT company_id, team_id, user_id, GROUPING(user_id) = 1 AS is_team,
+                       SUM(open_count) AS open_count, SUM(expected_revenue) AS expected_revenue,
+                       SUM(weighted_revenue) AS weighted_revenue, SUM(sized_count) AS sized_count,
+                       SUM(small_count) AS small_count, SUM(stalled_count) AS stalled_count,
+                       SUM(man_disqualify_count) AS man_disqualify_count, SUM(idle_count) AS idle_count,
+                       SUM(disqualify_count) AS disqualify_count, SUM(won_count) AS won_count,
+                       SUM(won_amount) AS won_amount, SUM(won_no_history_count) AS won_no_history_count,
+                       SUM(activity_count) AS activity_count
+                  FROM rows
+                 GROUP BY GROUPING SETS ((company_id, team_id, user_id), (company_id, team_id))
+            ), monthly AS (
+                SELECT team_id, user_id, GROUPING(user_id) = 1 AS is_team, won_month, SUM(won_amount) AS amount
+                  FROM facts
+                 WHERE is_won
+                 GROUP BY GROUPING SETS ((team_id, user_id, won_month), (team_id, won_month))
+            ), best AS (
+                SELECT DISTINCT ON (team_id, user_id, is_team)
+                       team_id, user_id, is_team, won_month AS best_month, amount AS best_month_amount
+                  FROM monthly
+                 ORDER BY team_id, user_id, is_team, amount DESC, won_month
+            ), diagnosis AS (
+                SELECT (COALESCE(totals.team_id, 0) + 1)::bigint * %(stride)s
+                           + CASE WHEN totals.is_team THEN 0 ELSE totals.user_id END AS id,
+                       CASE WHEN totals.is_team THEN 'team' ELSE 'salesperson' END AS level,
+                       totals.team_id,
+                       CASE WHEN totals.is_team THEN NULL ELSE totals.user_id END AS user_id,
+                       totals.company_id, company.currency_id,
+                       sizes.member_count,
+                       totals.open_count, totals.expected_revenue, totals.weighted_revenue,
+                       totals.sized_count, totals.small_count,
+                       CASE WHEN totals.sized_count > 0
+                            THEN 100.0 * totals.small_count / totals.sized_count ELSE 0 END AS small_share,
+                       totals.activity_count,
+                       totals.activity_count::float / GREATEST(totals.open_count, 1) AS activities_per_opportunity,
+                       totals.stalled_count, totals.man_disqualify_count, totals.idle_count, totals.disqualify_count,
+                       totals.won_count, totals.won_amount,
+                       best.best_month::date AS best_month, COALESCE(best.best_month_amount, 0) AS best_month_amount,
+                       CASE WHEN totals.won_amount > 0
+                            THEN 100.0 * best.best_month_amount / totals.won_amount ELSE 0 END AS lumpy_share,
+                       totals.won_no_history_count,
+                       totals.won_amount > 0
+                           AND best.best_month_amount * 100 > company.funnel_health_lumpy_share * totals.won_amount
+                           AS warn_lumpy,
+                       totals.open_count < company.funnel_health_min_open * sizes.member_count AS warn_few_open,
+                       totals.activity_count > company.funnel_health_busy_ratio * totals.open_count
+                           AND totals.open_count < company.funnel_health_min_open * sizes.member_count
+                           AS warn_busy,
+                       totals.sized_count > 0
+                           AND totals.small_count * 100 < company.funnel_health_small_share * totals.sized_count
+                           AS warn_no_small,
+                       totals.stalled_count > 0 AS warn_stalled,
+                       totals.disqualify_count > 0 AS warn_disqualify,
+                       totals.won_no_history_count > 0 AS warn_won_no_history
+                  FROM totals
+                  JOIN res_company AS company ON company.id = totals.company_id
+                  LEFT JOIN members ON members.team_id = totals.team_id AND totals.is_team
+                  LEFT JOIN best ON best.team_id IS NOT DISTINCT FROM totals.team_id
+                                AND best.user_id IS NOT DISTINCT FROM totals.user_id
+                                AND best.is_team = totals.is_team
+                 CROSS JOIN LATERAL (SELECT GREATEST(COALESCE(members.member_count, 0), 1) AS member_count) AS sizes
+                 WHERE totals.is_team OR totals.user_id IS NOT NULL
+            )
+            SELECT diagnosis.*,
+                   warn_lumpy::int + warn_few_open::int + warn_busy::int + warn_no_small::int
+                       + warn_stalled::int + warn_disqualify::int AS warning_count
+              FROM diagnosis
+            """,
+            facts=self._lead_facts(),
+            activities=self._activity_facts(),
+            zeros=zeros,
+            stride=ID_STRIDE,
+            company=self.env.company.id,
+            companies=tuple(self.env.companies.ids),
+        )
+
+    # ------------------------------------------------------------ rows
+
+    @api.depends("level", "team_id", "user_id")
+    def _compute_display_name(self):
+        for row in self:
+            team = row.team_id.name or self.env._("No team")
+            row.display_name = team if row.level == "team" else f"{team} / {row.user_id.name}"
+
+    def _compute_warning_text(self):
+        warnings = self._warnings()
+        for row in self:
+            row.warning_text = "\n".join(warning["message"] for warning in warnings.get(row.id, [])) or False
+
+    @api.model
+    def _show_restricted(self):
+        return self.env.user.has_group(MANAGER_GROUP)
+
+    @api.model
+    def _flush_sources(self):
+        """Pending changes of what the diagnosis reads, written to the database."""
+        for model, field_names in self._depends.items():
+            self.env[model].flush_model(field_names)
+
+    def _row_keys(self):
+        """{(team id or 0, salesperson id or 0): row} (0: a team's row)."""
+        return {(row.id // ID_STRIDE - 1, row.id % ID_STRIDE): row for row in self}
+
+    def _stalled_by_step(self):
+        """{row id: [(step, count)]}: the rows' stalled opportunities by funnel step."""
+        if not self:
+            return {}
+        keys = self._row_keys()
+        self._flush_sources()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT COALESCE(team_id, 0), CASE WHEN GROUPING(user_id) = 1 THEN 0 ELSE user_id END,
+                       step_id, COUNT(*)
+                  FROM (%(facts)s) AS facts
+                 WHERE is_stalled AND COALESCE(team_id, 0) IN %(teams)s
+                 GROUP BY GROUPING SETS ((team_id, user_id, step_id), (team_id, step_id))
+                """,
+                facts=self._lead_facts(),
+                teams=tuple({team for team, _user in keys}),
+            )
+        )
+        steps = self.env["sales.funnel.step"]
+        result = {}
+        for team, user, step_id, count in self.env.cr.fetchall():
+            row = keys.get((team, user or 0))
+            if row and user is not None:
+                result.setdefault(row.id, []).append((steps.browse(step_id), count))
+        for lines in result.values():
+            lines.sort(key=lambda line: (line[0].sequence, line[0].id))
+        return result
+
+    def _lead_ids(self, kind):
+        """Ids of the opportunities of the rows behind a count (`LEAD_LISTS`)."""
+        conditions = [
+            SQL("COALESCE(team_id, 0) = %s", team)
+            if not user
+            else SQL("(COALESCE(team_id, 0) = %s AND user_id = %s)", team, user)
+            for team, user in self._row_keys()
+        ]
+        if not conditions:
+            return []
+        self._flush_sources()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM (%s) AS facts WHERE (%s) AND (%s) ORDER BY id",
+                self._lead_facts(),
+                SQL(LEAD_LISTS[kind]),
+                SQL(" OR ").join(conditions),
+            )
+        )
+        return [lead_id for (lead_id,) in self.env.cr.fetchall()]
+
+    def _warnings(self, show_restricted=None):
+        """{row id: [{"code", "message"}]}: the diagnoses of the rows, in the
+        user's language, each naming its figure and its threshold."""
+        if show_restricted is None:
+            show_restricted = self._show_restricted()
+        stalled = self._stalled_by_step() if any(row.warn_stalled for row in self) else {}
+
+        def percent(value):
+            return f"{formatLang(self.env, value, digits=1)} %"
+
+        def money(value, currency):
+            return formatLang(self.env, value, currency_obj=currency)
+
+        result = {}
+        for row in self:
+            company = row.company_id
+            warnings = []
+            if row.warn_lumpy:
+                warnings.append(
+                    (
+                        "lumpy",
+                        self.env._(
+                            "Lumpy closing: %(share)s of the %(amount)s won in the last %(months)s months fell "
+                            "in %(month)s (more than %(threshold)s).",
+                            share=percent(row.lumpy_share),
+                            amount=money(row.won_amount, row.currency_id),
+                            months=company.funnel_health_months,
+                            month=format_date(self.env, row.best_month, date_format="MMMM y"),
+                            threshold=percent(company.funnel_health_lumpy_share),
+                        ),
+                    )
+                )
+            if row.warn_few_open:
+                warnings.append(
+                    (
+                        "few_open",
+                        self.env._(
+                            "Only %(count)s active opportunities (minimum %(minimum)s).",
+                            count=row.open_count,
+                            minimum=company.funnel_health_min_open * row.member_count,
+                        ),
+                    )
+                )
+            if row.warn_busy:
+                warnings.append(
+                    (
+                        "busy",
+                        self.env._(
+                            "Busy but empty: %(activities)s activities for %(count)s active opportunities "
+                            "(more than %(ratio)s per opportunity).",
+                            activities=row.activity_count,
+                            count=row.open_count,
+                            ratio=formatLang(self.env, company.funnel_health_busy_ratio, digits=1),
+                        ),
+                    )
+                )
+            if row.warn_no_small:
+                warnings.append(
+                    (
+                        "no_small",
+                        self.env._(
+                            "No small deals: %(share)s of the active opportunities are below %(edge)s "
+                            "(minimum %(threshold)s).",
+                            share=percent(row.small_share),
+                            edge=money(company.funnel_size_edge_1, row.currency_id),
+                            threshold=percent(company.funnel_health_small_share),
+                        ),
+                    )
+                )
+            if row.warn_stalled:
+                steps = ", ".join(f"{step.name}: {count}" for step, count in stalled.get(row.id, []))
+                warnings.append(
+                    (
+                        "stalled",
+                        self.env._(
+                            "%(count)s opportunities stalled past their stage's rotting threshold (%(steps)s).",
+                            count=row.stalled_count,
+                            steps=steps,
+                        ),
+                    )
+                )
+            if row.warn_disqualify:
+                warnings.append(
+                    (
+                        "disqualify",
+                        self.env._(
+                            "%(count)s candidates to disqualify: %(man)s of MAN class m+a+n, %(idle)s without "
+                            "activity for more than %(days)s days.",
+                            count=row.disqualify_count,
+                            man=row.man_disqualify_count,
+                            idle=row.idle_count,
+                            days=company.funnel_health_idle_days,
+                        ),
+                    )
+                )
+            if show_restricted and row.sudo().warn_won_no_history:
+                warnings.append(
+                    (
+                        "won_no_history",
+                        self.env._(
+                            "%(count)s deals won in the last %(months)s months without funnel history: no stage "
+                            "change before the win.",
+                            count=row.sudo().won_no_history_count,
+                            months=company.funnel_health_months,
+                        ),
+                    )
+                )
+            result[row.id] = [{"code": code, "message": message} for code, message in warnings]
+        return result
+
+    # ------------------------------------------------------------ API
+
+    @api.model
+    def _diagnose(self, teams=None, users=None, show_restricted=None):
+        """The diagnosis of `teams` (their rows and their salespeople's)
+        and/or of `users` (their rows as salespeople), as the current user
+        may see it (record rules): a list of dicts with the figures of each
+        row, the stalled opportunities by step and the warnings. Deals won
+        without funnel history are included for Sales administrators, or
+        when `show_restricted` says so."""
+        if show_restricted is None:
+            show_restricted = self._show_restricted()
+        domain = Domain.TRUE
+        if teams is not None:
+            domain &= Domain("team_id", "in", teams.ids)
+        if users is not None:
+            salespeople = Domain("level", "=", "salesperson") & Domain("user_id", "in", users.ids)
+            domain &= (Domain("level", "=", "team") | salespeople) if teams is not None else salespeople
+        self.invalidate_model()  # computed live: no value kept from an earlier read
+        rows = self.search(domain)
+        warnings = rows._warnings(show_restricted)
+        stalled = rows._stalled_by_step()
+        figures = [
+            "open_count",
+            "expected_revenue",
+            "weighted_revenue",
+            "sized_count",
+            "small_count",
+            "small_share",
+            "activity_count",
+            "activities_per_opportunity",
+            "stalled_count",
+            "man_disqualify_count",
+            "idle_count",
+            "disqualify_count",
+            "won_count",
+            "won_amount",
+            "best_month",
+            "best_month_amount",
+            "lumpy_share",
+            "warning_count",
+        ]
+        result = []
+        for row in rows:
+            values = {
+                "id": row.id,
+                "level": row.level,
+                "name": row.display_name,
+                "team_id": row.team_id.id,
+                "team": row.team_id.name or self.env._("No team"),
+                "user_id": row.user_id.id,
+                "user": row.user_id.name or "",
+                "company_id": row.company_id.id,
+                "currency_id": row.currency_id.id,
+                **{name: row[name] for name in figures},
+                "stalled_by_step": [
+                    {"step_id": step.id, "step_code": step.code, "step": step.name, "count": count}
+                    for step, count in stalled.get(row.id, [])
+                ],
+                "warnings": warnings[row.id],
+            }
+            if show_restricted:
+                values["won_no_history_count"] = row.sudo().won_no_history_count
+            result.append(values)
+        return result
+
+    # ------------------------------------------------------------ actions
+
+    def _action_leads(self, kind, name):
+        self.check_access("read")
+        if kind == "won_no_history" and not self._show_restricted():
+            raise AccessError(
+                self.env._("Only Sales administrators see the deals won without funnel history.")
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": "crm.lead",
+            "views": [(self.env.ref("crm.crm_case_tree_view_oppor").id, "list"), (False, "form")],
+            "domain": [("id", "in", self._lead_ids(kind))],
+            "context": {"active_test": False, "create": False},
+        }
+
+    def action_open_opportunities(self):
+        return self._action_leads("open", self.env._("Active Opportunities"))
+
+    def action_open_stalled(self):
+        return self._action_leads("stalled", self.env._("Stalled Opportunities"))
+
+    def action_open_disqualify(self):
+        return self._action_leads("disqualify", self.env._("Candidates to Disqualify"))
+
+    def action_open_won(self):
+        return self._action_leads("won", self.env._("Won in the Closing Window"))
+
+    def action_open_won_without_history(self):
+        return self._action_leads("won_no_history", self.env._("Won Without Funnel History"))
+
+    @api.model
+    def action_open_all_won_without_history(self):
+        """All the deals won without funnel history in the closing window,
+        whatever their team: the list of the Reporting menu."""
+        rows = self.search([("level", "=", "team")])
+        return rows.action_open_won_without_history()
