@@ -33,6 +33,15 @@ NEW_COLUMNS = [
 ]
 
 
+# Planner settings of the loads, for their statements only:
+# - room for their sorts and hash tables (millions of rows), in memory;
+# - no JIT compilation, which costs seconds on these long queries and gains
+#   nothing on the simple expressions of a load;
+# - no nested loops: the planner estimates the rows coming out of CTE
+#   aggregates at 200 and would probe an index a million times.
+BULK_SETTINGS = {"work_mem": "1GB", "jit": "off", "enable_nestloop": "off"}
+
+
 def pre_init_hook(env):
     """Create the columns before the ORM sees the fields, so that it neither
     initialises nor recomputes them (it only does so for columns it creates)."""
@@ -110,9 +119,11 @@ def bulk_load(cr, table):
         cr.execute(SQL("ALTER TABLE %s DROP CONSTRAINT %s", SQL.identifier(table), SQL.identifier(name)))
     for name, _definition in indexes:
         cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
-    # Room for the hash tables of the load, for the rest of this transaction.
-    cr.execute("SET LOCAL work_mem = '256MB'")
+    for setting, value in BULK_SETTINGS.items():
+        cr.execute("SELECT set_config(%s, %s, TRUE)", [setting, value])
     yield
+    for setting in BULK_SETTINGS:
+        cr.execute(SQL("RESET %s", SQL.identifier(setting)))
     for _name, definition in indexes:
         cr.execute(definition)
     for name, definition, constraint_type in constraints:

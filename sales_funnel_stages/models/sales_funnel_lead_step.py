@@ -68,16 +68,17 @@ class SalesFunnelLeadStep(models.Model):
         """Recompute the summary rows of the given leads (all when None)
         from their stage history.
 
-        Built from hash aggregates only, no sort of the history by date: on
-        millions of rows (at install) sorting and window functions cost
-        more than the rest together. Each event enters its target step and
-        leaves its origin step, so that per lead and step:
+        Built from plain aggregates only (no "value at the latest date"
+        aggregates, which cost more than the rest together on the millions
+        of rows of an install). Each event enters its target step and leaves
+        its origin step, so that per lead and step:
         - the time spent in the step over ended stays is the sum of the
           leaving dates minus the sum of the entering dates, plus the start
-          of the current stay (entered, not left yet);
+          of the current stay (the lead's last move, not left yet);
         - the lead advanced if it entered a later step after first entering
           this one;
-        - its last event tells whether it is in the step now, or lost there.
+        - the lead's own stage and status tell whether it is in the step
+          now, or lost there; its first step is the one its creation entered.
         A stay that starts with a win, or a lost one until it is restored,
         is not time in step.
         """
@@ -103,7 +104,8 @@ class SalesFunnelLeadStep(models.Model):
                            -- the state the event leaves the lead in: open, lost or won
                            CASE WHEN history.kind = 'lost' THEN 1 WHEN to_stage.is_won THEN 2 ELSE 0 END AS state,
                            history.from_step_id, history.to_step_id,
-                           EXTRACT(EPOCH FROM history.date) AS epoch,
+                           -- float8, not EXTRACT's numeric: sums of millions of them in the aggregates
+                           date_part('epoch', history.date) AS epoch,
                            COALESCE(from_stage.is_won, FALSE) AS from_won,
                            to_step.position AS to_position
                       FROM sales_funnel_history AS history
@@ -126,16 +128,15 @@ class SalesFunnelLeadStep(models.Model):
                            MIN(date) FILTER (WHERE entering) AS date_entered,
                            COALESCE(SUM(epoch) FILTER (WHERE NOT entering), 0)
                              - COALESCE(SUM(epoch) FILTER (WHERE entering AND state = 0), 0) AS seconds,
-                           bool_or(NOT entering AND kind = 'regress') AS regressed
+                           bool_or(NOT entering AND kind = 'regress') AS regressed,
+                           MIN(epoch) FILTER (WHERE entering AND kind = 'enter') AS created_at
                       FROM touches
                      GROUP BY lead_id, step_id
                 ), per_lead AS (
-                    -- first and last event, and the last entry into each step position
+                    -- creation, last event, and the last entry into each step position
                     SELECT lead_id,
-                           (MIN(ARRAY[epoch, id, to_step_id]))[3]::int AS first_step_id,
-                           (MAX(ARRAY[epoch, id]))[1] AS last_epoch,
-                           (MAX(ARRAY[epoch, id, to_step_id]))[3]::int AS last_step_id,
-                           (MAX(ARRAY[epoch, id, state]))[3] AS last_state,
+                           MIN(epoch) FILTER (WHERE kind = 'enter') AS created_at,
+                           MAX(epoch) AS last_epoch,
                            %(last_entries)s
                       FROM events
                      GROUP BY lead_id
@@ -147,22 +148,24 @@ class SalesFunnelLeadStep(models.Model):
                        CASE WHEN current_stay THEN to_timestamp(per_lead.last_epoch) AT TIME ZONE 'UTC' END,
                        (per_step.seconds + CASE WHEN current_stay THEN per_lead.last_epoch ELSE 0 END) / 86400.0,
                        current_stay,
-                       per_lead.last_step_id = per_step.step_id AND per_lead.last_state = 1,
+                       in_step AND lead.won_status = 'lost',
                        COALESCE(GREATEST(%(later_entries)s) > per_step.date_entered, FALSE),
                        COALESCE(per_step.regressed, FALSE),
-                       per_lead.first_step_id = per_step.step_id,
-                       CASE WHEN per_lead.last_state = 2 THEN to_timestamp(per_lead.last_epoch) AT TIME ZONE 'UTC' END,
+                       COALESCE(per_step.created_at = per_lead.created_at, FALSE),
+                       CASE WHEN lead.won_status = 'won' THEN to_timestamp(per_lead.last_epoch) AT TIME ZONE 'UTC' END,
                        %(values)s
                   FROM per_step
                   JOIN per_lead ON per_lead.lead_id = per_step.lead_id
                   JOIN sales_funnel_step AS step ON step.id = per_step.step_id
                   JOIN steps AS position ON position.step_id = per_step.step_id
                   JOIN crm_lead AS lead ON lead.id = per_step.lead_id
+                  LEFT JOIN crm_stage AS lead_stage ON lead_stage.id = lead.stage_id
                   LEFT JOIN res_company AS company ON company.id = lead.company_id
                   LEFT JOIN first_wins ON first_wins.partner_id = lead.partner_id
                  CROSS JOIN LATERAL (
-                       SELECT per_lead.last_step_id = per_step.step_id AND per_lead.last_state = 0 AS current_stay
-                       ) AS stay
+                       SELECT lead_stage.funnel_step_id = per_step.step_id AS in_step) AS here
+                 CROSS JOIN LATERAL (
+                       SELECT in_step AND lead.won_status = 'pending' AS current_stay) AS stay
                  WHERE per_step.date_entered IS NOT NULL
                 """,
                 positions=positions,

@@ -116,7 +116,7 @@ class SalesFunnelReport(models.Model):
     def _select(self):
         days = SQL(
             """summary.days_closed + CASE WHEN summary.is_current
-                   THEN EXTRACT(EPOCH FROM %(now)s - summary.date_last_entered) / 86400.0 ELSE 0 END""",
+                   THEN date_part('epoch', %(now)s - summary.date_last_entered) / 86400.0 ELSE 0 END""",
             # to the microsecond, as history dates are: a stay that began in
             # this very transaction lasts a fraction of a second, not less
             now=datetime.now(),
@@ -127,7 +127,7 @@ class SalesFunnelReport(models.Model):
                    summary.date_entered AS date, summary.company_id, summary.currency_id, summary.team_id,
                    summary.user_id, summary.customer_type, summary.lead_type, summary.is_first,
                    summary.date_won,
-                   EXTRACT(EPOCH FROM summary.date_won - summary.date_entered) / 86400.0 AS cycle_days,
+                   date_part('epoch', summary.date_won - summary.date_entered) / 86400.0 AS cycle_days,
                    summary.lead_open::int AS open_count,
                    CASE WHEN summary.expected_revenue < COALESCE(company.funnel_size_edge_1, 10000) THEN 'small'
                         WHEN summary.expected_revenue < COALESCE(company.funnel_size_edge_2, 30000) THEN 'medium'
