@@ -33,13 +33,14 @@ NEW_COLUMNS = [
 ]
 
 
-# Planner settings of the loads, for their statements only:
-# - room for their sorts and hash tables (millions of rows), in memory;
+# Settings of the loads, for their statements only:
+# - room for their sorts and hash tables (millions of rows), and for the
+#   index builds after them, in memory;
 # - no JIT compilation, which costs seconds on these long queries and gains
 #   nothing on the simple expressions of a load;
 # - no nested loops: the planner estimates the rows coming out of CTE
 #   aggregates at 200 and would probe an index a million times.
-BULK_SETTINGS = {"work_mem": "1GB", "jit": "off", "enable_nestloop": "off"}
+BULK_SETTINGS = {"work_mem": "1GB", "maintenance_work_mem": "1GB", "jit": "off", "enable_nestloop": "off"}
 
 
 def pre_init_hook(env):
