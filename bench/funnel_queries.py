@@ -34,6 +34,10 @@ CASES = {
     ),
     "funnel report, one year, by step": lambda: Report.get_funnel(YEAR),
     "funnel report, one year, by salesperson x step": lambda: Report.get_funnel(YEAR, groupby=["user_id"]),
+    # live over every open opportunity (no period): the manager's health view
+    "funnel health, every team and salesperson": lambda: env["sales.funnel.diagnosis"].search_read(
+        [], ["team_id", "user_id", "open_count", "weighted_revenue", "stalled_count", "disqualify_count"]
+    ),
 }
 
 

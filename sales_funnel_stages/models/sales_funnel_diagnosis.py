@@ -38,6 +38,7 @@ class SalesFunnelDiagnosis(models.Model):
     """
 
     _name = "sales.funnel.diagnosis"
+    _inherit = ["sales.funnel.sql.view"]
     _description = "Sales Funnel Health"
     _auto = False
     _order = "team_id, level desc, weighted_revenue desc, id"

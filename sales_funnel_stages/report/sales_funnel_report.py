@@ -23,6 +23,7 @@ class SalesFunnelReport(models.Model):
     """
 
     _name = "sales.funnel.report"
+    _inherit = ["sales.funnel.sql.view"]
     _description = "Sales Funnel Analysis"
     _auto = False
     _order = "date desc, step_sequence"
@@ -203,8 +204,6 @@ class SalesFunnelReport(models.Model):
         Without a breakdown every step is listed, reached or not."""
         groupby = list(groupby or [])
         sums = [spec.split(":")[0] for spec in self.FUNNEL_SUMS]
-        # Just-in-time compilation costs more than it saves on this scan.
-        self.env.cr.execute("SET LOCAL jit = off")
         rows = self._read_group(
             domain or [],
             [*groupby, "step_id", "currency_id", "days_in_step_whole"],

@@ -405,3 +405,23 @@ class TestFunnelDiagnosis(FunnelCase):
             )
         self.assertFalse(here)
         self.assertEqual(both.filtered(lambda row: row.level == "team").open_count, 1)
+
+    def test_read_without_jit(self):
+        """Searching, grouping or reading the SQL views switches JIT
+        compilation off for the transaction (seconds on large databases)."""
+        Report = self.env["sales.funnel.report"]
+        row = self.Diagnosis.search([], limit=1)
+        self.assertTrue(row)
+        reads = {
+            "search": lambda: self.Diagnosis.search([]),
+            "read_group": lambda: Report.formatted_read_group([], ["step_id"], ["__count"]),
+            "funnel": lambda: Report.get_funnel([]),
+            # rows known already: only their fields are fetched
+            "read": lambda: row.invalidate_recordset() or row.read(["open_count"]),
+        }
+        for name, read in reads.items():
+            with self.subTest(name):
+                self.env.cr.execute("SET LOCAL jit = on")
+                read()
+                self.env.cr.execute("SHOW jit")
+                self.assertEqual(self.env.cr.fetchone()[0], "off")
