@@ -171,7 +171,8 @@ class SalesFunnelLeadStep(models.Model):
                   LEFT JOIN res_company AS company ON company.id = lead.company_id
                   LEFT JOIN first_wins ON first_wins.partner_id = lead.partner_id
                  CROSS JOIN LATERAL (
-                       SELECT lead_stage.funnel_step_id = per_step.step_id AS in_step) AS here
+                       -- a stage mapped onto no step holds the lead in none
+                       SELECT COALESCE(lead_stage.funnel_step_id = per_step.step_id, FALSE) AS in_step) AS here
                  CROSS JOIN LATERAL (
                        SELECT in_step AND lead.won_status = 'pending' AS current_stay) AS stay
                  WHERE per_step.date_entered IS NOT NULL
