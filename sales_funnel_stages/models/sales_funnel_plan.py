@@ -330,25 +330,24 @@ class SalesFunnelPlan(models.Model):
     def _check_shares(self):
         for plan in self:
             if plan.plan_mode == "mix":
-                total = sum(plan.size_ids.mapped("share"))
-                if float_compare(total, 100.0, precision_digits=2):
-                    raise ValidationError(
-                        self.env._(
-                            "The size mix of “%(plan)s” must sum to 100 %%, not %(total)s %%.",
-                            plan=plan.name,
-                            total=round(total, 2),
-                        )
-                    )
+                plan._check_hundred(
+                    plan.size_ids,
+                    self.env._("The size mix of “%(plan)s” must sum to 100 %%, not %(total)s %%."),
+                )
             if plan.member_ids:
-                total = sum(plan.member_ids.mapped("share"))
-                if float_compare(total, 100.0, precision_digits=2):
-                    raise ValidationError(
-                        self.env._(
-                            "The salespeople's shares of “%(plan)s” must sum to 100 %%, not %(total)s %%.",
-                            plan=plan.name,
-                            total=round(total, 2),
-                        )
-                    )
+                plan._check_hundred(
+                    plan.member_ids,
+                    self.env._(
+                        "The salespeople's shares of “%(plan)s” must sum to 100 %%, not %(total)s %%."
+                    ),
+                )
+
+    def _check_hundred(self, lines, message):
+        """`message` (translated, with %(plan)s and %(total)s) unless the
+        `share` of `lines` sums to 100 %."""
+        total = sum(lines.mapped("share"))
+        if float_compare(total, 100.0, precision_digits=2):
+            raise ValidationError(message % {"plan": self.name, "total": round(total, 2)})
 
     # ------------------------------------------------------------ ORM
 

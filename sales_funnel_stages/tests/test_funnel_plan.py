@@ -62,19 +62,17 @@ class TestFunnelPlan(FunnelCase):
             }
         )
 
+    def _set_sizes(self, plan, field, values):
+        sizes = self._sizes(plan)
+        plan.write(
+            {"size_ids": [Command.update(sizes[size].id, {field: value}) for size, value in values.items()]}
+        )
+
     def test_method_example(self):
         """Funnel method, section 3: 28 + 7 + 2 + 1 deals for 500,000, with
         75 %, 50 % and 25 % as step-to-step conversions: 38 -> 51 -> 102 -> 408."""
         plan = self._plan(plan_mode="deals")
-        sizes = self._sizes(plan)
-        plan.write(
-            {
-                "size_ids": [
-                    Command.update(sizes[size].id, {"deal_count": count})
-                    for size, count in [("small", 28), ("medium", 7), ("large", 2), ("very_large", 1)]
-                ]
-            }
-        )
+        self._set_sizes(plan, "deal_count", {"small": 28, "medium": 7, "large": 2, "very_large": 1})
         self.assertEqual(plan.deals_needed, 38)
         # the 75 % band (proposal) closes at 75 %, through a negotiation that signs them all
         self._set_conversions(plan, {"negotiation": 100.0, "proposal": 75.0, "solution": 50.0, "needs": 25.0})
@@ -203,21 +201,8 @@ class TestFunnelPlan(FunnelCase):
     def test_size_mix(self):
         """Average deal size with a size mix: the deals split by the mix."""
         plan = self._plan(plan_mode="mix", target_amount=400000.0, average_deal_size=10000.0)
-        sizes = self._sizes(plan)
         self.assertEqual(sum(plan.size_ids.mapped("share")), 100.0, "an even default mix without history")
-        plan.write(
-            {
-                "size_ids": [
-                    Command.update(sizes[size].id, {"share": share})
-                    for size, share in [
-                        ("small", 50.0),
-                        ("medium", 25.0),
-                        ("large", 15.0),
-                        ("very_large", 10.0),
-                    ]
-                ]
-            }
-        )
+        self._set_sizes(plan, "share", {"small": 50.0, "medium": 25.0, "large": 15.0, "very_large": 10.0})
         self.assertEqual(plan.deals_needed, 40)
         self.assertEqual([line.planned_count for line in plan.size_ids], [20, 10, 6, 4])
 
@@ -343,32 +328,8 @@ class TestFunnelPlan(FunnelCase):
         plan = self._plan(plan_mode="mix")
         sizes = self._sizes(plan)
         with self._refused(r"size mix .* must sum to 100 %, not 99.9 %"):
-            plan.write(
-                {
-                    "size_ids": [
-                        Command.update(sizes[size].id, {"share": share})
-                        for size, share in [
-                            ("small", 56.5),
-                            ("medium", 27.8),
-                            ("large", 11.0),
-                            ("very_large", 4.6),
-                        ]
-                    ]
-                }
-            )
-        plan.write(
-            {
-                "size_ids": [
-                    Command.update(sizes[size].id, {"share": share})
-                    for size, share in [
-                        ("small", 56.5),
-                        ("medium", 27.8),
-                        ("large", 11.1),
-                        ("very_large", 4.6),
-                    ]
-                ]
-            }
-        )
+            self._set_sizes(plan, "share", {"small": 56.5, "medium": 27.8, "large": 11.0, "very_large": 4.6})
+        self._set_sizes(plan, "share", {"small": 56.5, "medium": 27.8, "large": 11.1, "very_large": 4.6})
         lines = self._lines(plan)
         for rate in (0.0, -5.0, 100.5):
             with (
