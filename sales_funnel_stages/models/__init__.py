@@ -6,6 +6,7 @@ from . import crm_lead
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import mail_message
 from . import ir_actions_act_window_view
 from . import ir_ui_view
 from . import sales_funnel_history

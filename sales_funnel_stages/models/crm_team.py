@@ -45,7 +45,12 @@ class CrmTeam(models.Model):
     def _compute_funnel_diagnosis(self):
         Diagnosis = self.env["sales.funnel.diagnosis"]
         Diagnosis.invalidate_model()  # computed live: no value kept from an earlier read
-        rows = Diagnosis.search([("team_id", "in", self._origin.ids)]) if self._origin else Diagnosis
+        teams = self._origin.ids
+        rows = (
+            Diagnosis.with_context(funnel_team_ids=teams).search([("team_id", "in", teams)])
+            if teams
+            else Diagnosis
+        )
         warnings = rows.filtered(lambda row: row.level == "team")._warnings()
         for team in self:
             team_rows = rows.filtered(lambda row, team=team: row.team_id == team._origin)

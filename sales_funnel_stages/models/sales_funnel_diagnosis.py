@@ -3,6 +3,8 @@ from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.tools import SQL, format_date, formatLang
 
+from .mail_message import LEAD_CONTACT
+
 # Row ids: (team + 1) * ID_STRIDE + salesperson, the salesperson being 0 on
 # a team's row. Stable across queries, and far below 2**53 (the web client's
 # integers) for any realistic number of teams and users.
@@ -141,12 +143,13 @@ class SalesFunnelDiagnosis(models.Model):
     # ------------------------------------------------------------ SQL
 
     @api.model
-    def _lead_facts(self):
+    def _lead_facts(self, teams=None):
         """One row per opportunity the diagnosis looks at (open ones, and
-        those won in the closing window) in the user's companies, with what
-        each diagnosis counts. The thresholds are those of the team's
-        company; stalled is crm's own rotting rule (days in the stage past
-        the stage's rotting threshold)."""
+        those won in the closing window) in the user's companies, of
+        `teams` (ids, 0 for no team; None: all), with what each diagnosis
+        counts. The thresholds are those of the team's company; stalled is
+        crm's own rotting rule (days in the stage past the stage's rotting
+        threshold)."""
         return SQL(
             """
             WITH settings AS (
@@ -174,10 +177,8 @@ class SalesFunnelDiagnosis(models.Model):
                                         WHERE activity.res_model = 'crm.lead' AND activity.res_id = lead.id
                                           AND activity.active)
                        AND GREATEST(COALESCE(lead.date_last_stage_update, lead.create_date),
-                                    (SELECT MAX(message.date) FROM mail_message AS message
-                                      WHERE message.model = 'crm.lead' AND message.res_id = lead.id
-                                        AND (message.message_type IN ('comment', 'email', 'email_outgoing')
-                                             OR message.mail_activity_type_id IS NOT NULL)))
+                                    (SELECT MAX(contact.date) FROM mail_message AS contact
+                                      WHERE contact.res_id = lead.id AND %(lead_contact)s))
                            < settings.idle_before AS is_idle,
                    NOT state.is_open AS is_won,
                    CASE WHEN state.is_open THEN 0 ELSE COALESCE(lead.expected_revenue, 0) END AS won_amount,
@@ -200,17 +201,21 @@ class SalesFunnelDiagnosis(models.Model):
              WHERE lead.type = 'opportunity'
                AND (lead.company_id IS NULL OR lead.company_id IN %(companies)s)
                AND (state.is_open OR (lead.won_status = 'won' AND lead.date_closed >= settings.won_since))
+               AND %(of_teams)s
             """,
             now=fields.Datetime.now(),
             company=self.env.company.id,
             companies=tuple(self.env.companies.ids),
+            of_teams=self._of_teams(SQL("lead.team_id"), teams),
+            # as worded in the index made for it
+            lead_contact=SQL(LEAD_CONTACT),  # pylint: disable=sql-injection
         )
 
     @api.model
-    def _activity_facts(self):
+    def _activity_facts(self, teams=None):
         """One row per activity that makes a salesperson busy: planned on
         an opportunity or lead, or done there in the activity window, under
-        the team of that lead."""
+        the team of that lead (of `teams`, as in `_lead_facts`)."""
         return SQL(
             """
             WITH settings AS (
@@ -223,7 +228,7 @@ class SalesFunnelDiagnosis(models.Model):
                   FROM crm_lead AS lead
                   LEFT JOIN crm_team AS team ON team.id = lead.team_id
                   JOIN settings ON settings.company_id = COALESCE(team.company_id, %(company)s)
-                 WHERE lead.company_id IS NULL OR lead.company_id IN %(companies)s
+                 WHERE (lead.company_id IS NULL OR lead.company_id IN %(companies)s) AND %(of_teams)s
             )
             SELECT leads.team_id, activity.user_id, leads.company_id
               FROM mail_activity AS activity
@@ -240,10 +245,31 @@ class SalesFunnelDiagnosis(models.Model):
             now=fields.Datetime.now(),
             company=self.env.company.id,
             companies=tuple(self.env.companies.ids),
+            of_teams=self._of_teams(SQL("lead.team_id"), teams),
         )
+
+    @api.model
+    def _of_teams(self, team_column, teams):
+        """SQL: `team_column` is one of `teams` (0 for none); None: any."""
+        if teams is None:
+            return SQL("TRUE")
+        return SQL(
+            "(%s IN %s OR (%s IS NULL AND %s))", team_column, tuple(teams) or (0,), team_column, 0 in teams
+        )
+
+    def _scope_teams(self):
+        """The teams whose rows are wanted: those of the records read (their
+        ids tell), or those in the context (`funnel_team_ids`, for a search);
+        None: every team. The diagnosis of a team reads that team's
+        opportunities only, not those of the whole company."""
+        if self._ids:
+            return {row_id // ID_STRIDE - 1 for row_id in self._ids}
+        teams = self.env.context.get("funnel_team_ids")
+        return None if teams is None else set(teams)
 
     @property
     def _table_query(self):
+        teams = self._scope_teams()
         zeros = SQL(
             "0 AS open_count, 0 AS expected_revenue, 0 AS weighted_revenue, 0 AS sized_count, 0 AS small_count, "
             "0 AS stalled_count, 0 AS man_disqualify_count, 0 AS idle_count, 0 AS disqualify_count, "
@@ -256,7 +282,7 @@ class SalesFunnelDiagnosis(models.Model):
                 SELECT team.id AS team_id, COALESCE(team.company_id, %(company)s) AS company_id
                   FROM crm_team AS team
                  WHERE team.active AND team.use_opportunities
-                   AND (team.company_id IS NULL OR team.company_id IN %(companies)s)
+                   AND (team.company_id IS NULL OR team.company_id IN %(companies)s) AND %(of_teams)s
             ), members AS (
                 SELECT member.crm_team_id AS team_id, COUNT(*) AS member_count
                   FROM crm_team_member AS member
@@ -352,8 +378,9 @@ class SalesFunnelDiagnosis(models.Model):
                        + warn_stalled::int + warn_disqualify::int AS warning_count
               FROM diagnosis
             """,
-            facts=self._lead_facts(),
-            activities=self._activity_facts(),
+            facts=self._lead_facts(teams),
+            activities=self._activity_facts(teams),
+            of_teams=self._of_teams(SQL("team.id"), teams),
             zeros=zeros,
             stride=ID_STRIDE,
             company=self.env.company.id,
@@ -399,11 +426,10 @@ class SalesFunnelDiagnosis(models.Model):
                 SELECT COALESCE(team_id, 0), CASE WHEN GROUPING(user_id) = 1 THEN 0 ELSE user_id END,
                        step_id, COUNT(*)
                   FROM (%(facts)s) AS facts
-                 WHERE is_stalled AND COALESCE(team_id, 0) IN %(teams)s
+                 WHERE is_stalled
                  GROUP BY GROUPING SETS ((team_id, user_id, step_id), (team_id, step_id))
                 """,
-                facts=self._lead_facts(),
-                teams=tuple({team for team, _user in keys}),
+                facts=self._lead_facts({team for team, _user in keys}),
             )
         )
         steps = self.env["sales.funnel.step"]
@@ -418,11 +444,12 @@ class SalesFunnelDiagnosis(models.Model):
 
     def _lead_ids(self, kind):
         """Ids of the opportunities of the rows behind a count (`LEAD_LISTS`)."""
+        keys = self._row_keys()
         conditions = [
             SQL("COALESCE(team_id, 0) = %s", team)
             if not user
             else SQL("(COALESCE(team_id, 0) = %s AND user_id = %s)", team, user)
-            for team, user in self._row_keys()
+            for team, user in keys
         ]
         if not conditions:
             return []
@@ -430,7 +457,7 @@ class SalesFunnelDiagnosis(models.Model):
         self.env.cr.execute(
             SQL(
                 "SELECT id FROM (%s) AS facts WHERE (%s) AND (%s) ORDER BY id",
-                self._lead_facts(),
+                self._lead_facts({team for team, _user in keys}),
                 SQL(LEAD_LISTS[kind]),
                 SQL(" OR ").join(conditions),
             )
@@ -559,14 +586,16 @@ class SalesFunnelDiagnosis(models.Model):
         when `show_restricted` says so."""
         if show_restricted is None:
             show_restricted = self._show_restricted()
+        diagnosis = self
         domain = Domain.TRUE
         if teams is not None:
             domain &= Domain("team_id", "in", teams.ids)
+            diagnosis = self.with_context(funnel_team_ids=teams.ids)
         if users is not None:
             salespeople = Domain("level", "=", "salesperson") & Domain("user_id", "in", users.ids)
             domain &= (Domain("level", "=", "team") | salespeople) if teams is not None else salespeople
         self.invalidate_model()  # computed live: no value kept from an earlier read
-        rows = self.search(domain)
+        rows = diagnosis.search(domain)
         warnings = rows._warnings(show_restricted)
         stalled = rows._stalled_by_step()
         figures = [

@@ -406,6 +406,27 @@ class TestFunnelDiagnosis(FunnelCase):
         self.assertFalse(here)
         self.assertEqual(both.filtered(lambda row: row.level == "team").open_count, 1)
 
+    def test_team_rows_read_their_team_only(self):
+        """A team's diagnosis (its form, its mail) reads that team's
+        opportunities, not the whole company's: the same rows and figures
+        as the diagnosis of every team, and no other team's rows."""
+        other_team = self.env["crm.team"].create({"name": "Other diagnosis team"})
+        self._lead("needs", expected_revenue=1000.0)
+        self._lead("proposal", expected_revenue=2000.0, team_id=other_team.id)
+        figures = ["team_id", "user_id", "level", "open_count", "weighted_revenue", "warning_count"]
+        with freeze_time(self.now):
+            everything = self.Diagnosis.search_read([], figures)
+            scoped = self.Diagnosis.with_context(funnel_team_ids=self.team.ids).search_read([], figures)
+            self.team.invalidate_recordset()
+            on_form = self.team.funnel_diagnosis_ids.read(figures)
+        self.assertLessEqual(
+            {self.team.id, other_team.id}, {row["team_id"][0] for row in everything if row["team_id"]}
+        )
+        mine = [row for row in everything if row["team_id"] and row["team_id"][0] == self.team.id]
+        self.assertEqual(scoped, mine)
+        self.assertEqual(sorted(on_form, key=lambda row: row["id"]), sorted(mine, key=lambda row: row["id"]))
+        self.assertEqual(self.Diagnosis.browse([row["id"] for row in scoped])._scope_teams(), {self.team.id})
+
     def test_read_without_jit(self):
         """Searching, grouping or reading the SQL views switches JIT
         compilation off for the transaction (seconds on large databases)."""
