@@ -129,11 +129,8 @@ def bulk_load(cr, table):
         cr.execute(SQL("ALTER TABLE %s DROP CONSTRAINT %s", SQL.identifier(table), SQL.identifier(name)))
     for name, _definition in indexes:
         cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
-    for setting, value in BULK_SETTINGS.items():
-        cr.execute("SELECT set_config(%s, %s, TRUE)", [setting, value])
+    previous = _set_local(cr, BULK_SETTINGS)
     yield
-    for setting in BULK_SETTINGS:
-        cr.execute(SQL("RESET %s", SQL.identifier(setting)))
     for _name, definition in indexes:
         cr.execute(definition)
     for name, definition, constraint_type in constraints:
@@ -146,3 +143,15 @@ def bulk_load(cr, table):
                 SQL("NOT VALID") if constraint_type == "f" else SQL(),
             )
         )
+    # after the index builds, which use maintenance_work_mem
+    _set_local(cr, previous)
+
+
+def _set_local(cr, settings):
+    """Set `settings` for the rest of the transaction; return the values
+    they replace."""
+    previous = {}
+    for setting, value in settings.items():
+        cr.execute("SELECT current_setting(%s), set_config(%s, %s, TRUE)", [setting, setting, value])
+        previous[setting] = cr.fetchone()[0]
+    return previous

@@ -28,7 +28,7 @@ class TestInstallHooks(FunnelCase):
             SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass
              UNION ALL
             SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s
-             ORDER BY 1
+             ORDER BY 1, 2
             """,
             [table, table],
         )
@@ -38,9 +38,15 @@ class TestInstallHooks(FunnelCase):
         table = "sales_funnel_lead_step"
         schema = self._table_schema(table)
         self.assertIn(("sales_funnel_lead_step_pkey", "PRIMARY KEY (id)"), schema)
+        self.env.cr.execute("SELECT current_setting('maintenance_work_mem')")
+        memory = self.env.cr.fetchone()[0]
         with bulk_load(self.env.cr, table):
             self.assertEqual(self._table_schema(table), [])  # nothing left to maintain row by row
+            self.env.cr.execute("SELECT current_setting('maintenance_work_mem')")
+            self.assertEqual(self.env.cr.fetchone()[0], "1GB")
         self.assertEqual(self._table_schema(table), schema)
+        self.env.cr.execute("SELECT current_setting('maintenance_work_mem')")
+        self.assertEqual(self.env.cr.fetchone()[0], memory, "the setting of the rest of the transaction")
         lead = self._lead("needs")
         self.env.flush_all()
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.env.cr.savepoint():
