@@ -253,9 +253,10 @@ class SalesFunnelDiagnosis(models.Model):
         """SQL: `team_column` is one of `teams` (0 for none); None: any."""
         if teams is None:
             return SQL("TRUE")
-        return SQL(
-            "(%s IN %s OR (%s IS NULL AND %s))", team_column, tuple(teams) or (0,), team_column, 0 in teams
-        )
+        condition = SQL("%s IN %s", team_column, tuple(teams) or (0,))
+        if 0 in teams:
+            condition = SQL("(%s OR %s IS NULL)", condition, team_column)
+        return condition
 
     def _scope_teams(self):
         """The teams whose rows are wanted: those of the records read (their

@@ -423,6 +423,8 @@ class TestFunnelDiagnosis(FunnelCase):
             {self.team.id, other_team.id}, {row["team_id"][0] for row in everything if row["team_id"]}
         )
         mine = [row for row in everything if row["team_id"] and row["team_id"][0] == self.team.id]
+        team_row = next(row for row in scoped if row["level"] == "team")
+        self.assertEqual((team_row["open_count"], team_row["weighted_revenue"]), (1, 1000.0 * 25 / 100))
         self.assertEqual(scoped, mine)
         self.assertEqual(sorted(on_form, key=lambda row: row["id"]), sorted(mine, key=lambda row: row["id"]))
         self.assertEqual(self.Diagnosis.browse([row["id"] for row in scoped])._scope_teams(), {self.team.id})
