@@ -258,6 +258,13 @@ class SalesFunnelDiagnosis(models.Model):
             condition = SQL("(%s OR %s IS NULL)", condition, team_column)
         return condition
 
+    @api.model
+    def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
+        # scoped by the context only, not by the records it is called on
+        return super(SalesFunnelDiagnosis, self.browse())._search(
+            domain, offset=offset, limit=limit, order=order, **kwargs
+        )
+
     def _scope_teams(self):
         """The teams whose rows are wanted: those of the records read (their
         ids tell), or those in the context (`funnel_team_ids`, for a search);

@@ -427,7 +427,12 @@ class TestFunnelDiagnosis(FunnelCase):
         self.assertEqual((team_row["open_count"], team_row["weighted_revenue"]), (1, 1000.0 * 25 / 100))
         self.assertEqual(scoped, mine)
         self.assertEqual(sorted(on_form, key=lambda row: row["id"]), sorted(mine, key=lambda row: row["id"]))
-        self.assertEqual(self.Diagnosis.browse([row["id"] for row in scoped])._scope_teams(), {self.team.id})
+        scoped_rows = self.Diagnosis.browse([row["id"] for row in scoped])
+        self.assertEqual(scoped_rows._scope_teams(), {self.team.id})
+        with freeze_time(self.now):
+            self.assertEqual(
+                len(scoped_rows.search([])), len(everything), "a search is not scoped by its records"
+            )
 
     def test_read_without_jit(self):
         """Searching, grouping or reading the SQL views switches JIT
