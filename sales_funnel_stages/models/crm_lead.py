@@ -274,33 +274,46 @@ class CrmLead(models.Model):
             missing.append(self.env._("Authority is not identified"))
         return missing
 
-    def _funnel_check_gates(self, stage, team=None):
-        """Refuse to move forward into `stage` past an unmet gate.
+    def _funnel_gate_refusal(self, from_stage, to_stage):
+        """Why the lead may not move from `from_stage` to `to_stage`, or False.
 
-        Moving backward or within the same step is always allowed (funnel
-        method, section 1: an opportunity that misses a goal stays or goes
-        back). Only teams that enforce gates are checked.
+        One policy for every path (create, write, import, team change,
+        merge, the form's onchange): a forward entry into a gated step is
+        refused while the lead misses what the step requires, on teams that
+        enforce gates. Moving back or within a step is always allowed
+        (funnel method, section 1: an opportunity that misses a goal stays
+        or goes back), and so is winning: a signed deal is a fact, and a win
+        past unmet gates is shown by the funnel health instead.
         """
-        step = stage.funnel_step_id
-        if not step:
-            return
-        for lead in self:
-            if not (team or lead.team_id).use_funnel_gates:
-                continue
-            if step.sequence <= (lead.stage_id.funnel_step_id.sequence or 0):
-                continue
-            missing = lead._funnel_missing_gates(step)
-            if missing:
-                raise UserError(
-                    self.env._(
-                        "“%(lead)s” cannot move forward to “%(stage)s” (funnel step “%(step)s”): "
-                        "%(missing)s. Update its MAN qualification in the Funnel tab first.",
-                        lead=lead.name,
-                        stage=stage.name,
-                        step=step.name,
-                        missing=", ".join(missing),
-                    )
-                )
+        self.ensure_one()
+        step = to_stage.funnel_step_id
+        if not step or to_stage.is_won or not self.team_id.use_funnel_gates:
+            return False
+        if step.sequence <= (from_stage.funnel_step_id.sequence or 0):
+            return False
+        missing = self._funnel_missing_gates(step)
+        if not missing:
+            return False
+        return self.env._(
+            "“%(lead)s” cannot move forward to “%(stage)s” (funnel step “%(step)s”): "
+            "%(missing)s. Update its MAN qualification in the Funnel tab first.",
+            lead=self.name,
+            stage=to_stage.name,
+            step=step.name,
+            missing=", ".join(missing),
+        )
+
+    @api.onchange("stage_id")
+    def _onchange_stage_id_funnel_gate(self):
+        """The form says why before saving, and puts the stage back."""
+        previous = self._origin.stage_id
+        if not previous or self.stage_id == previous:
+            return None
+        refusal = self._funnel_gate_refusal(previous, self.stage_id)
+        if not refusal:
+            return None
+        self.stage_id = previous
+        return {"warning": {"title": self.env._("Stage gate"), "message": refusal}}
 
     # ------------------------------------------------------------ probability
 
@@ -367,100 +380,45 @@ class CrmLead(models.Model):
 
     # ------------------------------------------------------------ stage history
 
-    # Fields copied into the per-lead funnel summary, or that change a copied value.
-    FUNNEL_SUMMARY_TRIGGERS = {"type", "company_id", "team_id", "user_id", "partner_id", "expected_revenue"}
+    # Values whose write may change the lead's stage, status or funnel
+    # summary: such writes are flushed at once (see `write`).
+    FUNNEL_OBSERVED_VALUES = frozenset(
+        {"stage_id", "team_id", "user_id", "active", "probability", "type", "company_id", "partner_id",
+         "expected_revenue"}
+    )  # fmt: skip
 
-    def _funnel_record(self, events):
-        """Write history rows for `events` [(lead, kind, from_stage, to_stage)]
-        and bring the leads' funnel summary up to date.
+    def _create(self, data_list):
+        leads = super()._create(data_list)
+        self.env["sales.funnel.history"]._observe(leads, {}, [data["stored"] for data in data_list])
+        return leads
 
-        The date is the transaction's, like crm's `date_last_stage_update`;
-        imports of past moves (and the demo data) may give their own in the
-        context key `funnel_event_date`.
-        """
-        if not events:
-            return
-        date = self.env.context.get("funnel_event_date") or self.env.cr.now()
-        self.env["sales.funnel.history"].sudo().create(
-            [
-                {
-                    "lead_id": lead.id,
-                    "date": date,
-                    "kind": kind,
-                    "from_stage_id": from_stage.id,
-                    "to_stage_id": to_stage.id,
-                    "from_step_id": from_stage.funnel_step_id.id,
-                    "to_step_id": to_stage.funnel_step_id.id,
-                    "user_id": lead.user_id.id,
-                    "team_id": lead.team_id.id,
-                    "company_id": lead.company_id.id,
-                    "expected_revenue": lead.expected_revenue,
-                    "weighted_revenue": lead.weighted_revenue,
-                    "changed_by_id": self.env.uid,
-                }
-                for lead, kind, from_stage, to_stage in events
-            ]
-        )
-        self.env["sales.funnel.lead.step"].sudo()._rebuild({lead.id for lead, *_event in events})
-
-    def _funnel_record_changes(self, before):
-        """Compare with the (stage, status) of each lead `before` a write."""
+    def _write_multi(self, vals_list):
+        # Where the ORM writes crm_lead: every path that changes a stage ends here.
         History = self.env["sales.funnel.history"]
-        sequences = self.env["sales.funnel.step"].search([]).mapped("sequence")
-        events = []
-        for lead in self:
-            old_stage, old_status = before[lead.id]
-            if old_status == "lost" and lead.won_status != "lost":
-                events.append((lead, "restored", lead.stage_id, lead.stage_id))
-            if old_stage != lead.stage_id and lead.stage_id:
-                events.append(
-                    (
-                        lead,
-                        History._kind_of_move(old_stage, lead.stage_id, sequences),
-                        old_stage,
-                        lead.stage_id,
-                    )
-                )
-            if old_status != "lost" and lead.won_status == "lost":
-                events.append((lead, "lost", lead.stage_id, lead.stage_id))
-        self._funnel_record(events)
-
-    def _merge_dependences(self, opportunities):
-        """Merged leads' history moves to the surviving lead."""
-        result = super()._merge_dependences(opportunities)
-        history = self.env["sales.funnel.history"].sudo().search([("lead_id", "in", opportunities.ids)])
-        history.write({"lead_id": self.id})
-        self.env["sales.funnel.lead.step"].sudo()._rebuild(self.ids)
-        return result
+        before = History._states_before(self, vals_list)
+        super()._write_multi(vals_list)
+        History._observe(self, before, vals_list)
 
     # ------------------------------------------------------------ ORM
 
     @api.model_create_multi
     def create(self, vals_list):
         leads = super().create(vals_list)
-        # creation counts as entering the first stage
-        leads._funnel_record(
-            [(lead, "enter", lead.stage_id.browse(), lead.stage_id) for lead in leads if lead.stage_id]
-        )
+        # recorded now, in this call's context: its date and gates apply to it
+        leads.flush_recordset()
         return leads
 
     def write(self, vals):
         moved = self.browse()
         if vals.get("stage_id"):
-            stage = self.env["crm.stage"].browse(vals["stage_id"])
-            moved = self.filtered(lambda lead: lead.stage_id != stage)
-            team = self.env["crm.team"].browse(vals["team_id"]) if vals.get("team_id") else None
-            moved._funnel_check_gates(stage, team)
-        tracked = {"stage_id", "active", "probability"} & set(vals)
-        before = {lead.id: (lead.stage_id, lead.won_status) for lead in self} if tracked else {}
+            moved = self.filtered(lambda lead: lead.stage_id.id != vals["stage_id"])
         result = super().write(vals)
         if moved and "probability" not in vals:
             # a stage change resets a manual probability to the stage weight
             moved._funnel_apply_stage_weights()
-        if before:
-            self._funnel_record_changes(before)
-        if self.FUNNEL_SUMMARY_TRIGGERS & set(vals):
-            self.env["sales.funnel.lead.step"].sudo()._refresh_dimensions(self.ids)
+        if self.FUNNEL_OBSERVED_VALUES & vals.keys():
+            # a refused move fails this call, not a later one
+            self.flush_recordset()
         return result
 
     # ------------------------------------------------------------ actions

@@ -280,6 +280,8 @@ class CrmStage(models.Model):
         old_weights = self._funnel_weights()
         result = super().write(vals)
         self._funnel_propagate_weights(old_weights)
+        if {"funnel_step_id", "is_won"} & set(vals):
+            self.env["sales.funnel.history"]._stages_remapped(self)
         return result
 
     def _funnel_weights(self):

@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 HISTORY_KINDS = [
@@ -12,14 +13,33 @@ HISTORY_KINDS = [
     ("restored", "Restored"),
 ]
 
+# crm_lead columns whose change is a funnel event (won_status: lost, restored)
+EVENT_COLUMNS = frozenset({"stage_id", "won_status"})
+# crm_lead columns that the per-lead summary copies or depends on
+SUMMARY_COLUMNS = frozenset(
+    {
+        "type",
+        "company_id",
+        "team_id",
+        "user_id",
+        "partner_id",
+        "expected_revenue",
+        "weighted_revenue",
+        "create_date",
+    }
+)
+
 
 class SalesFunnelHistory(models.Model):
     """Every stage change of a lead, as it happened.
 
-    Only the system writes it (from crm.lead's create and write, and in SQL
-    at install from what Odoo already recorded); users read it under crm's
-    own rules. The per-lead funnel summary (`sales.funnel.lead.step`) is
-    derived from it.
+    Recorded where the ORM writes crm_lead (`_observe`, called from the
+    lead's `_create` and `_write_multi`), so that every path that changes a
+    stage is seen: a user's write, crm's recomputation of the stage when the
+    team or the salesperson changes, conversions, merges, imports, other
+    modules. Only the system writes it; users read it under crm's own
+    rules. The per-lead funnel summary (`sales.funnel.lead.step`) is derived
+    from it, in the same flush.
     """
 
     _name = "sales.funnel.history"
@@ -45,10 +65,124 @@ class SalesFunnelHistory(models.Model):
     weighted_revenue = fields.Monetary(readonly=True, aggregator="sum_currency")
     changed_by_id = fields.Many2one("res.users", string="Changed by", readonly=True)
 
+    # ------------------------------------------------------------ observing crm_lead
+
     @api.model
-    def _kind_of_move(self, from_stage, to_stage, sequences):
-        """Name a stage change by the funnel steps it crosses (`sequences`:
-        those of all funnel steps)."""
+    def _states_before(self, leads, vals_list):
+        """{lead id: (stage id, won status)} in the database, for the leads
+        about to be written with a value of `EVENT_COLUMNS`: one query."""
+        ids = [lead.id for lead, vals in zip(leads, vals_list, strict=True) if EVENT_COLUMNS & vals.keys()]
+        if not ids:
+            return {}
+        self.env.cr.execute("SELECT id, stage_id, won_status FROM crm_lead WHERE id = ANY(%s)", [ids])
+        return {lead_id: (stage_id, status) for lead_id, stage_id, status in self.env.cr.fetchall()}
+
+    @api.model
+    def _observe(self, leads, before, vals_list):
+        """The leads were written with `vals_list` (column values), their
+        stage and status having been `before` ({id: (stage id, status)};
+        new leads: absent, and every stored value in their vals). Record
+        the moves, check the stage gates on them, refresh the summary."""
+        Stage = self.env["crm.stage"]
+        events, touched = [], set()
+        for lead, vals in zip(leads, vals_list, strict=True):
+            if lead.id in before or "stage_id" in vals:
+                old_stage, old_status = before.get(lead.id, (None, None))
+                new_stage, new_status = vals.get("stage_id", old_stage), vals.get("won_status", old_status)
+                events += self._events_of(
+                    lead, Stage.browse(old_stage), old_status, Stage.browse(new_stage), new_status
+                )
+            if SUMMARY_COLUMNS & vals.keys():
+                touched.add(lead.id)
+        if events:
+            self._check_gates(events)
+            self._record(events)
+        touched.update(lead.id for lead, *_event in events)
+        if touched:
+            self.env["sales.funnel.lead.step"]._refresh(touched)
+
+    @api.model
+    def _events_of(self, lead, old_stage, old_status, new_stage, new_status):
+        """[(lead, kind, from stage, to stage)]: what a change of stage and
+        status amounts to, in the order it happened."""
+        events = []
+        if old_status == "lost" and new_status != "lost":
+            events.append((lead, "restored", old_stage or new_stage, old_stage or new_stage))
+        if new_stage and new_stage != old_stage:
+            kind = self._kind_of_move(old_stage, new_stage) if old_stage else "enter"
+            events.append((lead, kind, old_stage, new_stage))
+        if old_status != "lost" and new_status == "lost":
+            events.append((lead, "lost", new_stage, new_stage))
+        return events
+
+    @api.model
+    def _check_gates(self, events):
+        """The stage gates, on every move of every path (see
+        `crm.lead._funnel_gate_refusal`)."""
+        for lead, _kind, from_stage, to_stage in events:
+            refusal = lead._funnel_gate_refusal(from_stage, to_stage)
+            if refusal:
+                raise UserError(refusal)
+
+    @api.model
+    def _event_date(self):
+        """The server's time of the transaction, like crm's
+        `date_last_stage_update`. Demo data and imports of past moves, run
+        as the superuser, may date their moves with the context key
+        `funnel_event_date`; nobody else can."""
+        date = self.env.context.get("funnel_event_date")
+        if date and self.env.uid == SUPERUSER_ID:
+            return fields.Datetime.to_datetime(date)
+        return self.env.cr.now()
+
+    @api.model
+    def _record(self, events):
+        """Insert the history rows of `events` [(lead, kind, from stage, to
+        stage)], with the lead's values of that moment: one statement."""
+        date = self._event_date()
+        rows = [
+            (
+                lead.id,
+                date,
+                kind,
+                from_stage.id or None,
+                to_stage.id or None,
+                from_stage.funnel_step_id.id or None,
+                to_stage.funnel_step_id.id or None,
+                lead.user_id.id or None,
+                lead.team_id.id or None,
+                lead.company_id.id or None,
+                lead.expected_revenue,
+                lead.weighted_revenue,
+                self.env.uid,
+            )
+            for lead, kind, from_stage, to_stage in events
+        ]
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO sales_funnel_history (
+                    lead_id, date, kind, from_stage_id, to_stage_id, from_step_id, to_step_id, user_id,
+                    team_id, company_id, expected_revenue, weighted_revenue, changed_by_id)
+                VALUES %s
+                """,
+                SQL(", ").join(SQL("%s", row) for row in rows),
+            )
+        )
+        self.invalidate_model()
+        leads = self.env["crm.lead"].browse({lead.id for lead, *_event in events})
+        leads.invalidate_recordset(["funnel_history_ids", "funnel_history_count"])
+
+    def flush_model(self, fnames=None):
+        # what is read from the history includes the moves still pending
+        # in crm.lead's cache
+        self.env["crm.lead"].flush_model()
+        return super().flush_model(fnames)
+
+    @api.model
+    def _kind_of_move(self, from_stage, to_stage):
+        """Name a stage change by the funnel steps it crosses."""
+        sequences = self.env["sales.funnel.step"].search([]).mapped("sequence")
         if to_stage.is_won:
             return "won"
         before = from_stage.funnel_step_id.sequence or 0
@@ -130,12 +264,7 @@ class SalesFunnelHistory(models.Model):
                     lead_id, date, kind, from_stage_id, to_stage_id, from_step_id, to_step_id, user_id, team_id,
                     company_id, expected_revenue, weighted_revenue, changed_by_id)
                 SELECT event.lead_id, event.date,
-                       COALESCE(event.kind, CASE
-                           WHEN to_stage.is_won THEN 'won'
-                           WHEN from_stage.is_won OR to_step.position < from_step.position THEN 'regress'
-                           WHEN to_step.position = from_step.position THEN 'lateral'
-                           WHEN to_step.position > from_step.position + 1 THEN 'skip'
-                           ELSE 'advance' END),
+                       COALESCE(event.kind, %(kind_of_move)s),
                        from_stage.id, to_stage.id, from_stage.funnel_step_id, to_stage.funnel_step_id,
                        leads.user_id, leads.team_id, leads.company_id,
                        leads.expected_revenue, leads.weighted_revenue, event.changed_by
@@ -148,6 +277,65 @@ class SalesFunnelHistory(models.Model):
                  WHERE event.date IS NOT NULL
                 """,
                 stage_field=stage_field.id,
+                kind_of_move=self._kind_of_move_sql(),
             )
         )
         self.invalidate_model()
+
+    @api.model
+    def _kind_of_move_sql(self):
+        """`_kind_of_move` in SQL, on the aliases from_stage, to_stage (crm_stage)
+        and from_step, to_step (step positions in the funnel's order)."""
+        return SQL(
+            """CASE
+                WHEN to_stage.is_won THEN 'won'
+                WHEN from_stage.is_won OR COALESCE(to_step.position, 0) < COALESCE(from_step.position, 0)
+                    THEN 'regress'
+                WHEN COALESCE(to_step.position, 0) = COALESCE(from_step.position, 0) THEN 'lateral'
+                WHEN to_step.position > from_step.position + 1 THEN 'skip'
+                ELSE 'advance' END"""
+        )
+
+    @api.model
+    def _stages_remapped(self, stages=None):
+        """Stages were mapped onto other steps, became won or not, or the
+        steps were reordered (`stages` None: all of them). The history
+        follows each stage's mapping as it is now (so that the funnels of
+        all periods compare on today's steps), its moves are named again,
+        and the summaries of the leads concerned are rebuilt."""
+        self.env["crm.stage"].flush_model()
+        self.env["sales.funnel.step"].flush_model()
+        concerned = SQL("TRUE")
+        if stages is not None:
+            concerned = SQL(
+                "(history.from_stage_id = ANY(%(ids)s) OR history.to_stage_id = ANY(%(ids)s))", ids=stages.ids
+            )
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH steps AS (
+                    SELECT id, ROW_NUMBER() OVER (ORDER BY sequence, id) AS position FROM sales_funnel_step
+                )
+                UPDATE sales_funnel_history AS history
+                   SET from_step_id = from_stage.funnel_step_id,
+                       to_step_id = to_stage.funnel_step_id,
+                       kind = CASE WHEN history.kind IN ('enter', 'lost', 'restored') THEN history.kind
+                                   ELSE %(kind_of_move)s END
+                  FROM sales_funnel_history AS moved
+                  LEFT JOIN crm_stage AS from_stage ON from_stage.id = moved.from_stage_id
+                  LEFT JOIN crm_stage AS to_stage ON to_stage.id = moved.to_stage_id
+                  LEFT JOIN steps AS from_step ON from_step.id = from_stage.funnel_step_id
+                  LEFT JOIN steps AS to_step ON to_step.id = to_stage.funnel_step_id
+                 WHERE moved.id = history.id AND %(concerned)s
+                RETURNING history.lead_id
+                """,
+                kind_of_move=self._kind_of_move_sql(),
+                concerned=concerned,
+            )
+        )
+        lead_ids = {lead_id for (lead_id,) in self.env.cr.fetchall()}
+        self.invalidate_model()
+        if stages is None:
+            self.env["sales.funnel.lead.step"]._rebuild()
+        else:
+            self.env["sales.funnel.lead.step"]._refresh(lead_ids)

@@ -1,15 +1,34 @@
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
+
+# Columns of a summary row that `_summarise` derives from the history, in
+# the order it yields them.
+HISTORY_COLUMNS = [
+    "lead_id",
+    "step_id",
+    "step_sequence",
+    "date_entered",
+    "date_last_entered",
+    "days_closed",
+    "is_current",
+    "is_first",
+    "advanced",
+    "regressed",
+    "lost",
+    "won",
+    "lead_open",
+    "date_won",
+]
 
 
 class SalesFunnelLeadStep(models.Model):
     """Per-lead funnel summary: one row per funnel step a lead reached.
 
-    Derived from the stage history (`sales.funnel.history`) by
-    `_rebuild`, which runs on every recorded move and for the whole table at
-    install. Reports read it instead of aggregating the raw history at query
-    time; the lead's dimensions (team, salesperson, source, tier...) are
-    copied here so that they group without a join on crm_lead.
+    A pure function of the lead's stage history (`sales.funnel.history`),
+    see `_summarise`, plus the lead's current dimensions (team, salesperson,
+    amounts...) so that reports group without a join on crm_lead. The
+    history calls `_refresh` for the leads of every recorded move, in the
+    same flush; `_rebuild` recomputes the whole table with the same code.
     """
 
     _name = "sales.funnel.lead.step"
@@ -54,7 +73,7 @@ class SalesFunnelLeadStep(models.Model):
     # summarised as they fill, not at the next vacuum.
     _date_entered_brin_idx = models.Index("USING brin (date_entered) WITH (autosummarize = on)")
 
-    # Columns filled from crm_lead; `_rebuild` and `_refresh_dimensions` write them.
+    # Columns copied from crm_lead as it is now.
     LEAD_DIMENSIONS = {
         "lead_type": SQL("lead.type"),
         "company_id": SQL("lead.company_id"),
@@ -63,201 +82,231 @@ class SalesFunnelLeadStep(models.Model):
         "user_id": SQL("lead.user_id"),
         "expected_revenue": SQL("lead.expected_revenue"),
         "weighted_revenue": SQL("lead.weighted_revenue"),
-        "won": SQL("lead.won_status = 'won'"),
-        "lead_open": SQL("lead.won_status = 'pending'"),
         # a customer that had won a deal before this lead was created
         "customer_type": SQL(
             "CASE WHEN first_wins.date_closed < lead.create_date THEN 'existing' ELSE 'new' END"
         ),
     }
+    # Leads summarised per statement by `_rebuild`.
+    REBUILD_CHUNK = 5000
+
+    # ------------------------------------------------------------ the function
 
     @api.model
-    def _rebuild(self, lead_ids=None):
-        """Recompute the summary rows of the given leads (all when None)
-        from their stage history.
+    def _summarise(self, lead_id, events, steps):
+        """The summary rows of one lead, from its history `events` in order
+        (see `_read_events`); `steps` maps each step id to its (position,
+        sequence). Yields tuples of `HISTORY_COLUMNS`.
 
-        Built from plain aggregates only (no "value at the latest date"
-        aggregates, which cost more than the rest together on the millions
-        of rows of an install). Each event enters its target step and leaves
-        its origin step, so that per lead and step:
-        - the time spent in the step over ended stays is the sum of the
-          leaving dates minus the sum of the entering dates, plus the start
-          of the current stay (the lead's last move, not left yet);
-        - the lead advanced if it entered a later step after first entering
-          this one;
-        - the lead's own stage and status tell whether it is in the step
-          now, or lost there; its first step is the one its creation entered.
-        A stay that starts with a win, or a lost one until it is restored,
-        is not time in step.
+        A stay in a step starts when an open lead enters it (or is restored
+        there) and ends at its next move or its loss; the time in a won
+        stage, and in a step while lost, is no stay. A lead advanced from a
+        step when it entered a later step after first entering this one; it
+        regressed from a step when it moved from there to an earlier step
+        (leaving a won stage included). Its state (open, lost, won) and its
+        current step are those its last events left it in.
         """
-        self.env.flush_all()
-        # Reports read a period of entries (`date_entered`): rows stored in
-        # that order make it a few contiguous pages instead of some rows on
-        # every page (a third faster over a year of a million leads). Rows
-        # rewritten later, as leads move, come mostly in that order; the
-        # whole table is sorted once, as it is filled.
-        order = SQL()
-        if lead_ids is None:
-            lead_filter = SQL("TRUE")
-            order = SQL("ORDER BY per_step.date_entered")
-            self.env.cr.execute("TRUNCATE sales_funnel_lead_step")
-        else:
-            lead_filter = SQL("history.lead_id IN %s", tuple(lead_ids) or (0,))
-            self.env.cr.execute(
-                "DELETE FROM sales_funnel_lead_step WHERE lead_id IN %s", [tuple(lead_ids) or (0,)]
+        rows = {}  # step id -> [date_entered, seconds, regressed, order of the first entry]
+        entries = []  # (order, position) of every entry into a step
+        current = stay_start = first_step = won_at = None
+        state = "open"
+
+        def end_stay(date):
+            nonlocal stay_start
+            if stay_start is not None and current:
+                rows[current][1] += (date - stay_start).total_seconds()
+            stay_start = None
+
+        for order, (date, kind, from_won, to_won, to_step) in enumerate(events):
+            if kind == "lost":
+                end_stay(date)
+                state = "lost"
+                continue
+            if kind == "restored":
+                state = "open"
+                stay_start = date if current else None
+                continue
+            end_stay(date)
+            if current and (from_won or (to_step and steps[to_step][0] < steps[current][0])):
+                rows[current][2] = True
+            current = to_step
+            if to_won:
+                state, won_at = "won", date
+            elif state == "won":
+                state, won_at = "open", None
+            if not current:
+                continue
+            rows.setdefault(current, [date, 0.0, False, order])
+            entries.append((order, steps[current][0]))
+            first_step = first_step or current
+            if state == "open":
+                stay_start = date
+
+        for step_id, (date_entered, seconds, regressed, first_order) in rows.items():
+            position, sequence = steps[step_id]
+            here = step_id == current
+            is_current = here and state == "open"
+            yield (
+                lead_id,
+                step_id,
+                sequence,
+                date_entered,
+                stay_start if is_current else None,
+                seconds / 86400.0,
+                is_current,
+                step_id == first_step,
+                any(order > first_order and later > position for order, later in entries),
+                regressed,
+                here and state == "lost",
+                state == "won",
+                state == "open",
+                won_at,
             )
-        positions = self.env["sales.funnel.step"].search([]).ids
-        columns = list(self.LEAD_DIMENSIONS)
+
+    # ------------------------------------------------------------ reading
+
+    @api.model
+    def _steps(self):
+        """{step id: (position, sequence)}, positions in the funnel's order."""
+        steps = self.env["sales.funnel.step"].search([])
+        return {step.id: (position, step.sequence) for position, step in enumerate(steps, start=1)}
+
+    @api.model
+    def _read_events(self, lead_ids):
+        """{lead id: [(date, kind, from a won stage, to a won stage, step)]},
+        each lead's history in order: by date, a lead's entry before what
+        happened in the same instant (crm stores some moves to the second),
+        then in the order recorded."""
         self.env.cr.execute(
-            SQL(
-                """
-                WITH steps AS (
-                    SELECT step_id, position
-                      FROM unnest(%(positions)s::int[]) WITH ORDINALITY AS step(step_id, position)
-                ), events AS (
-                    SELECT history.id, history.lead_id, history.date, history.kind,
-                           -- the state the event leaves the lead in: open, lost or won
-                           CASE WHEN history.kind = 'lost' THEN 1 WHEN to_stage.is_won THEN 2 ELSE 0 END AS state,
-                           history.from_step_id, history.to_step_id,
-                           -- float8, not EXTRACT's numeric: sums of millions of them in the aggregates
-                           date_part('epoch', history.date) AS epoch,
-                           COALESCE(from_stage.is_won, FALSE) AS from_won,
-                           to_step.position AS to_position
-                      FROM sales_funnel_history AS history
-                      LEFT JOIN crm_stage AS from_stage ON from_stage.id = history.from_stage_id
-                      LEFT JOIN crm_stage AS to_stage ON to_stage.id = history.to_stage_id
-                      LEFT JOIN steps AS to_step ON to_step.step_id = history.to_step_id
-                     WHERE %(lead_filter)s
-                ), touches AS (
-                    -- entering the target step (a loss enters nothing)
-                    SELECT lead_id, to_step_id AS step_id, date, epoch, kind, state, TRUE AS entering
-                      FROM events
-                     WHERE to_step_id IS NOT NULL AND kind <> 'lost'
-                    UNION ALL
-                    -- leaving the origin step (restoring a lost lead leaves nothing)
-                    SELECT lead_id, from_step_id, date, epoch, kind, state, FALSE
-                      FROM events
-                     WHERE from_step_id IS NOT NULL AND kind NOT IN ('enter', 'restored') AND NOT from_won
-                ), per_step AS (
-                    SELECT lead_id, step_id,
-                           MIN(date) FILTER (WHERE entering) AS date_entered,
-                           COALESCE(SUM(epoch) FILTER (WHERE NOT entering), 0)
-                             - COALESCE(SUM(epoch) FILTER (WHERE entering AND state = 0), 0) AS seconds,
-                           bool_or(NOT entering AND kind = 'regress') AS regressed,
-                           MIN(epoch) FILTER (WHERE entering AND kind = 'enter') AS created_at
-                      FROM touches
-                     GROUP BY lead_id, step_id
-                ), per_lead AS (
-                    -- creation, last event, and the last entry into each step position
-                    SELECT lead_id,
-                           MIN(epoch) FILTER (WHERE kind = 'enter') AS created_at,
-                           MAX(epoch) AS last_epoch,
-                           %(last_entries)s
-                      FROM events
-                     GROUP BY lead_id
-                ), first_wins AS (%(first_wins)s)
-                INSERT INTO sales_funnel_lead_step (
-                    lead_id, step_id, step_sequence, date_entered, date_last_entered, days_closed, is_current,
-                    lost, advanced, regressed, is_first, date_won, %(columns)s)
-                SELECT per_step.lead_id, per_step.step_id, step.sequence, per_step.date_entered,
-                       CASE WHEN current_stay THEN to_timestamp(per_lead.last_epoch) AT TIME ZONE 'UTC' END,
-                       (per_step.seconds + CASE WHEN current_stay THEN per_lead.last_epoch ELSE 0 END) / 86400.0,
-                       current_stay,
-                       in_step AND lead.won_status = 'lost',
-                       COALESCE(GREATEST(%(later_entries)s) > per_step.date_entered, FALSE),
-                       COALESCE(per_step.regressed, FALSE),
-                       COALESCE(per_step.created_at = per_lead.created_at, FALSE),
-                       CASE WHEN lead.won_status = 'won' THEN to_timestamp(per_lead.last_epoch) AT TIME ZONE 'UTC' END,
-                       %(values)s
-                  FROM per_step
-                  JOIN per_lead ON per_lead.lead_id = per_step.lead_id
-                  JOIN sales_funnel_step AS step ON step.id = per_step.step_id
-                  JOIN steps AS position ON position.step_id = per_step.step_id
-                  JOIN crm_lead AS lead ON lead.id = per_step.lead_id
-                  LEFT JOIN crm_stage AS lead_stage ON lead_stage.id = lead.stage_id
-                  LEFT JOIN res_company AS company ON company.id = lead.company_id
-                  LEFT JOIN first_wins ON first_wins.partner_id = lead.partner_id
-                 CROSS JOIN LATERAL (
-                       -- a stage mapped onto no step holds the lead in none
-                       SELECT COALESCE(lead_stage.funnel_step_id = per_step.step_id, FALSE) AS in_step) AS here
-                 CROSS JOIN LATERAL (
-                       SELECT in_step AND lead.won_status = 'pending' AS current_stay) AS stay
-                 WHERE per_step.date_entered IS NOT NULL
-                %(order)s
-                """,
-                order=order,
-                positions=positions,
-                lead_filter=lead_filter,
-                first_wins=self._first_wins(lead_ids),
-                last_entries=SQL(", ").join(
-                    SQL(
-                        "MAX(date) FILTER (WHERE to_position = %s AND kind <> 'lost') AS %s",
-                        position,
-                        SQL.identifier(f"entered_{position}"),
-                    )
-                    for position in range(1, len(positions) + 1)
-                ),
-                later_entries=SQL(", ").join(
-                    SQL(
-                        "CASE WHEN position.position < %s THEN per_lead.%s END",
-                        position,
-                        SQL.identifier(f"entered_{position}"),
-                    )
-                    for position in range(1, len(positions) + 1)
-                ),
-                columns=SQL(", ").join(SQL.identifier(column) for column in columns),
-                values=SQL(", ").join(self.LEAD_DIMENSIONS[column] for column in columns),
-            )
-        )
-        self.invalidate_model()
-
-    @api.model
-    def _first_wins(self, lead_ids=None):
-        """Per customer (of the given leads), the date of its first won deal."""
-        customers = SQL()
-        if lead_ids is not None:
-            customers = SQL(
-                "AND partner_id IN (SELECT partner_id FROM crm_lead WHERE id IN %s)", tuple(lead_ids) or (0,)
-            )
-        return SQL(
             """
-            SELECT partner_id, MIN(date_closed) AS date_closed
-              FROM crm_lead
-             WHERE won_status = 'won' AND partner_id IS NOT NULL %s
-             GROUP BY partner_id
+            SELECT history.lead_id, history.date, history.kind,
+                   COALESCE(from_stage.is_won, FALSE), COALESCE(to_stage.is_won, FALSE), history.to_step_id
+              FROM sales_funnel_history AS history
+              LEFT JOIN crm_stage AS from_stage ON from_stage.id = history.from_stage_id
+              LEFT JOIN crm_stage AS to_stage ON to_stage.id = history.to_stage_id
+             WHERE history.lead_id = ANY(%s)
+             ORDER BY history.lead_id, history.date, history.kind <> 'enter', history.id
             """,
-            customers,
+            [list(lead_ids)],
         )
+        events = {}
+        for lead_id, *event in self.env.cr.fetchall():
+            events.setdefault(lead_id, []).append(tuple(event))
+        return events
 
     @api.model
-    def _refresh_dimensions(self, lead_ids):
-        """The leads changed team, salesperson, amount...: copy it over."""
-        self.env["crm.lead"].flush_model()
+    def _read_dimensions(self, lead_ids):
+        """{lead id: values of `LEAD_DIMENSIONS`}, from crm_lead as it is now."""
         self.env.cr.execute(
             SQL(
                 """
                 WITH first_wins AS (%(first_wins)s)
-                UPDATE sales_funnel_lead_step AS summary
-                   SET (%(columns)s) = (%(fresh_columns)s)
-                  FROM (SELECT lead.id, %(values)s
-                          FROM crm_lead AS lead
-                          LEFT JOIN res_company AS company ON company.id = lead.company_id
-                          LEFT JOIN first_wins ON first_wins.partner_id = lead.partner_id
-                         WHERE lead.id IN %(leads)s) AS fresh
-                 WHERE summary.lead_id = fresh.id
+                SELECT lead.id, %(values)s
+                  FROM crm_lead AS lead
+                  LEFT JOIN res_company AS company ON company.id = lead.company_id
+                  LEFT JOIN first_wins ON first_wins.partner_id = lead.partner_id
+                 WHERE lead.id = ANY(%(leads)s)
                 """,
                 first_wins=self._first_wins(lead_ids),
-                columns=SQL(", ").join(SQL.identifier(column) for column in self.LEAD_DIMENSIONS),
-                fresh_columns=SQL(", ").join(
-                    SQL.identifier("fresh", column) for column in self.LEAD_DIMENSIONS
-                ),
-                values=SQL(", ").join(
-                    SQL("%s AS %s", value, SQL.identifier(column))
-                    for column, value in self.LEAD_DIMENSIONS.items()
-                ),
-                leads=tuple(lead_ids) or (0,),
+                values=SQL(", ").join(self.LEAD_DIMENSIONS.values()),
+                leads=list(lead_ids),
             )
         )
+        return {lead_id: tuple(values) for lead_id, *values in self.env.cr.fetchall()}
+
+    @api.model
+    def _first_wins(self, lead_ids):
+        """Per customer (of the given leads), the date of its first won deal."""
+        return SQL(
+            """
+            SELECT partner_id, MIN(date_closed) AS date_closed
+              FROM crm_lead
+             WHERE won_status = 'won'
+               AND partner_id IN (SELECT partner_id FROM crm_lead WHERE id = ANY(%s))
+             GROUP BY partner_id
+            """,
+            list(lead_ids),
+        )
+
+    @api.model
+    def _compute_rows(self, lead_ids, steps):
+        """Summary rows (`HISTORY_COLUMNS` then `LEAD_DIMENSIONS`) of the leads."""
+        events = self._read_events(lead_ids)
+        dimensions = self._read_dimensions(events)
+        return [
+            row + dimensions[lead_id]
+            for lead_id, lead_events in events.items()
+            if lead_id in dimensions
+            for row in self._summarise(lead_id, lead_events, steps)
+        ]
+
+    # ------------------------------------------------------------ writing
+
+    def _columns(self):
+        return SQL(", ").join(SQL.identifier(column) for column in [*HISTORY_COLUMNS, *self.LEAD_DIMENSIONS])
+
+    @api.model
+    def _refresh(self, lead_ids):
+        """Bring the summary of the leads in line with their history and
+        their current values. Rows are updated in place when they changed
+        (a move rewrites the two or three rows it touches, not the lead's
+        whole summary), so that the table keeps its order of entry."""
+        lead_ids = sorted(set(lead_ids))
+        if not lead_ids:
+            return
+        steps = self._steps()
+        rows = self._compute_rows(lead_ids, steps)
+        kept = [(row[0], row[1]) for row in rows]
+        self.env.cr.execute(
+            SQL(
+                """
+                DELETE FROM sales_funnel_lead_step
+                 WHERE lead_id = ANY(%s)
+                   AND (lead_id, step_id) NOT IN (SELECT * FROM unnest(%s::int[], %s::int[]))
+                """,
+                lead_ids,
+                [lead_id for lead_id, _step in kept],
+                [step_id for _lead, step_id in kept],
+            )
+        )
+        columns = [*HISTORY_COLUMNS, *self.LEAD_DIMENSIONS]
+        for chunk in split_every(1000, rows):
+            self.env.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO sales_funnel_lead_step (%(columns)s) VALUES %(rows)s
+                    ON CONFLICT (lead_id, step_id) DO UPDATE SET (%(columns)s) = (%(excluded)s)
+                     WHERE (%(current)s) IS DISTINCT FROM (%(excluded)s)
+                    """,
+                    columns=self._columns(),
+                    rows=SQL(", ").join(SQL("%s", tuple(row)) for row in chunk),
+                    excluded=SQL(", ").join(SQL.identifier("excluded", column) for column in columns),
+                    current=SQL(", ").join(
+                        SQL.identifier("sales_funnel_lead_step", column) for column in columns
+                    ),
+                )
+            )
+        self.invalidate_model()
+
+    @api.model
+    def _rebuild(self):
+        """Recompute the whole summary from the history, in chunks of leads
+        (in order of creation, so that rows are stored roughly in order of
+        entry, which the BRIN index above relies on)."""
+        self.env.flush_all()
+        self.env.cr.execute("TRUNCATE sales_funnel_lead_step")
+        steps = self._steps()
+        self.env.cr.execute("SELECT DISTINCT lead_id FROM sales_funnel_history ORDER BY lead_id")
+        for lead_ids in split_every(self.REBUILD_CHUNK, [lead_id for (lead_id,) in self.env.cr.fetchall()]):
+            rows = sorted(self._compute_rows(lead_ids, steps), key=lambda row: row[3])
+            for chunk in split_every(1000, rows):
+                self.env.cr.execute(
+                    SQL(
+                        "INSERT INTO sales_funnel_lead_step (%s) VALUES %s",
+                        self._columns(),
+                        SQL(", ").join(SQL("%s", tuple(row)) for row in chunk),
+                    )
+                )
         self.invalidate_model()
 
     @api.model

@@ -117,10 +117,14 @@ class SalesFunnelStep(models.Model):
                 )
 
     def write(self, vals):
-        if "weight" not in vals:
-            return super().write(vals)
-        stages = self.env["crm.stage"].search([("funnel_step_id", "in", self.ids)])
+        reordered = "sequence" in vals and any(step.sequence != vals["sequence"] for step in self)
+        stages = self.env["crm.stage"]
+        if "weight" in vals:
+            stages = stages.search([("funnel_step_id", "in", self.ids)])
         old_weights = stages._funnel_weights()
         result = super().write(vals)
         stages._funnel_propagate_weights(old_weights)
+        if reordered:
+            # moves are named, and summaries built, by the steps' order
+            self.env["sales.funnel.history"]._stages_remapped()
         return result

@@ -47,6 +47,12 @@ class FunnelCase(TransactionCase):
 
     @classmethod
     def _lead(cls, stage_code="identify", **values):
+        # a lead is created past a gate with the answers the gate asks for
+        step = cls.stage[stage_code].funnel_step_id
+        if step.requires_need:
+            values.setdefault("man_need", "yes")
+        if step.requires_authority:
+            values.setdefault("man_authority", "yes")
         return cls.env["crm.lead"].create(
             {
                 "name": values.pop("name", f"Opportunity in {stage_code}"),

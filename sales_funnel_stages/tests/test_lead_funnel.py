@@ -1,5 +1,5 @@
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import FunnelCase
 
@@ -124,12 +124,48 @@ class TestStageGates(FunnelCase):
         lead.stage_id = self.stage["identify"]
         self.assertEqual(lead.stage_id, self.stage["identify"])
 
-    def test_won_button_passes_the_gates(self):
+    def test_won_is_never_refused(self):
         lead = self._lead("negotiation")
-        with self.assertRaisesRegex(UserError, "cannot move forward"):
-            lead.action_set_won()
-        self._qualify(lead).action_set_won()
+        lead.write({"man_need": "no", "man_authority": "unknown"})
+        lead.action_set_won()
         self.assertEqual(lead.won_status, "won")
+        other = self._lead("identify")
+        other.stage_id = self.stage["after_sales"]  # dragged straight to the won column
+        self.assertEqual(other.stage_id, self.stage["after_sales"])
+
+    def test_created_past_a_gate_refused(self):
+        with self.assertRaisesRegex(UserError, "Need is not confirmed"):
+            self._lead("solution", man_need="unknown")
+        lead = self._lead("solution", man_need="yes")
+        self.assertEqual(lead.stage_id, self.stage["solution"])
+
+    def test_stage_and_answers_in_one_write(self):
+        lead = self._lead("needs")
+        lead.write({"stage_id": self.stage["proposal"].id, "man_need": "yes", "man_authority": "yes"})
+        self.assertEqual(lead.stage_id, self.stage["proposal"])
+
+    def test_team_change_into_a_gated_stage_refused(self):
+        """crm recomputes the stage when the team changes: the gate sees it too."""
+        other_team = self.env["crm.team"].create({"name": "Gated elsewhere", "use_funnel_gates": True})
+        self.env["crm.stage"].create(
+            {"name": "Elsewhere solution", "sequence": 0, "team_ids": [(6, 0, other_team.ids)],
+             "funnel_step_id": self.step["solution"].id, "funnel_weight_custom": True, "funnel_weight": 5}
+        )  # fmt: skip
+        lead = self._lead("identify")
+        with self.assertRaises(UserError) as refusal:  # in a savepoint, rolled back as a request would be
+            lead.team_id = other_team
+        self.assertIn("Need is not confirmed", str(refusal.exception))
+        lead.invalidate_recordset()
+        self.assertEqual((lead.team_id, lead.stage_id), (self.team, self.stage["identify"]))
+
+    def test_form_warns_before_saving(self):
+        lead = self._lead("needs")
+        with Form(lead) as form:
+            form.stage_id = self.stage["proposal"]
+            self.assertEqual(form.stage_id, self.stage["needs"], "the refused stage is put back")
+            form.man_need = "yes"
+            form.stage_id = self.stage["solution"]
+        self.assertEqual(lead.stage_id, self.stage["solution"])
 
     def test_gates_switched_off(self):
         lead = self._lead("identify")
