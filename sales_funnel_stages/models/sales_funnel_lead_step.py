@@ -123,8 +123,11 @@ class SalesFunnelLeadStep(models.Model):
                 state = "lost"
                 continue
             if kind == "restored":
-                state = "open"
-                stay_start = date if current else None
+                # a lost deal restored in a won stage is won again (crm's rule)
+                if to_won:
+                    state, won_at = "won", date
+                else:
+                    state, stay_start = "open", date if current else None
                 continue
             end_stay(date)
             if current and (from_won or (to_step and steps[to_step][0] < steps[current][0])):

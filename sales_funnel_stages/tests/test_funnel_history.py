@@ -126,3 +126,79 @@ class TestStageHistory(FunnelCase):
         summary = self.env["sales.funnel.lead.step"].search([("lead_id", "=", merged.id)])
         self.assertTrue(summary)
         self.assertTrue(all(row.days_closed >= 0 for row in summary))
+
+
+@tagged("post_install", "-at_install")
+class TestEveryPathIsRecorded(FunnelCase):
+    """Each way a stage changed without being recorded, or was summarised
+    wrongly, before the history observed crm_lead's writes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team.use_funnel_gates = False
+
+    def _summary(self, lead):
+        rows = self.env["sales.funnel.lead.step"].search([("lead_id", "=", lead.id)])
+        return {row.step_id.code: row for row in rows}
+
+    def test_team_change(self):
+        other = self.env["crm.team"].create({"name": "Other team"})
+        other_first = self.env["crm.stage"].create(
+            {"name": "Other first", "sequence": 0, "team_ids": [(6, 0, other.ids)],
+             "funnel_step_id": self.step["identify"].id}
+        )  # fmt: skip
+        lead = self._lead("solution")
+        lead.team_id = other  # crm puts it in the new team's first stage
+        self.assertEqual(lead.stage_id, other_first)
+        last = lead.funnel_history_ids.sorted(lambda row: (row.date, row.id))[-1]
+        self.assertEqual(
+            (last.kind, last.from_stage_id, last.to_stage_id),
+            ("regress", self.stage["solution"], other_first),
+        )
+        summary = self._summary(lead)
+        self.assertTrue(summary["identify"].is_current)
+        self.assertFalse(summary["solution"].is_current)
+        self.assertTrue(summary["solution"].regressed)
+
+    def test_remap_a_stage(self):
+        lead = self._lead("needs")
+        self.stage["needs"].funnel_step_id = self.step["solution"]
+        summary = self._summary(lead)
+        self.assertTrue(summary["solution"].is_current)
+        self.assertNotIn("needs", summary)
+        self.assertEqual(lead.funnel_history_ids.to_step_id, self.step["solution"])
+
+    def test_reopen_a_won_lead(self):
+        lead = self._lead("negotiation")
+        lead.action_set_won()
+        lead.stage_id = self.stage["negotiation"]
+        summary = self._summary(lead)
+        self.assertEqual(
+            (summary["after_sales"].regressed, summary["after_sales"].is_current, summary["after_sales"].won),
+            (True, False, False),
+        )
+        self.assertTrue(summary["negotiation"].is_current)
+        self.assertTrue(summary["negotiation"].lead_open)
+
+    def test_created_and_moved_in_one_transaction(self):
+        leads = self.env["crm.lead"].create(
+            [{"name": f"Quick {n}", "type": "opportunity", "team_id": self.team.id,
+              "stage_id": self.stage["identify"].id} for n in range(50)]
+        )  # fmt: skip
+        leads.write({"stage_id": self.stage["needs"].id})
+        advanced = self.env["sales.funnel.lead.step"].search(
+            [
+                ("lead_id", "in", leads.ids),
+                ("step_id", "=", self.step["identify"].id),
+                ("advanced", "=", True),
+            ]
+        )
+        self.assertEqual(len(advanced), 50)
+
+    def test_nobody_but_the_superuser_backdates(self):
+        lead = self._lead("identify").with_user(self.salesman)
+        lead.with_context(funnel_event_date="1999-01-01 00:00:00").stage_id = self.stage["needs"]
+        last = lead.sudo().funnel_history_ids.sorted("id")[-1]
+        self.assertEqual(last.date, self.env.cr.now())
+        self.assertGreaterEqual(self._summary(lead)["identify"].days_closed, 0)

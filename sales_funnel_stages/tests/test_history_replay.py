@@ -1,0 +1,386 @@
+"""Randomized replay: users' operations against the test's own account of them.
+
+The test performs random operations as users would (create, move, change
+team or salesperson, convert, win, reopen, lose, restore, archive, merge,
+import, remap a stage), dated one after the other, and keeps its own list of
+the moves: after each operation, every lead whose stage or won/lost status
+differs from before is a move. It then checks, against its own computation:
+the history row for row, the per-lead summary (as kept live, and as rebuilt
+from scratch), and the funnel report's counts.
+
+The seed is logged and named in every failure; set FUNNEL_REPLAY_SEED to
+replay one, FUNNEL_REPLAY_OPERATIONS for a longer run.
+"""
+
+import logging
+import os
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+from ..models.sales_funnel_history import HISTORY_KINDS
+
+_logger = logging.getLogger(__name__)
+
+SEED = int(os.environ.get("FUNNEL_REPLAY_SEED", "20261207"))
+OPERATIONS = int(os.environ.get("FUNNEL_REPLAY_OPERATIONS", "400"))
+
+
+@tagged("post_install", "-at_install")
+class TestHistoryReplay(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.steps = cls.env["sales.funnel.step"].search([])
+        company_a = cls.env.company
+        currency_b = (
+            cls.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("id", "!=", company_a.currency_id.id), ("name", "in", ["EUR", "CNY", "USD"])], limit=1)
+        )
+        currency_b.active = True
+        company_b = cls.env["res.company"].create({"name": "Replay B", "currency_id": currency_b.id})
+        companies = company_a | company_b
+        cls.users = [
+            new_test_user(
+                cls.env, f"replay_user_{number}", groups="sales_team.group_sale_salesman_all_leads",
+                company_id=company_a.id, company_ids=companies.ids,
+            )
+            for number in range(2)
+        ]  # fmt: skip
+        cls.teams = cls.env["crm.team"]
+        for number, company in enumerate(companies):
+            team = cls.env["crm.team"].create(
+                {
+                    "name": f"Replay team {number}",
+                    "company_id": company.id,
+                    "funnel_probability_mode": "stage_weight",
+                    "use_funnel_gates": False,
+                    "member_ids": [(6, 0, [cls.users[number].id])],
+                }
+            )
+            cls.teams |= team
+            for step in cls.steps:
+                cls.env["crm.stage"].create(
+                    {
+                        "name": f"T{number} {step.code}",
+                        "sequence": step.sequence,
+                        "team_ids": [(6, 0, team.ids)],
+                        "funnel_step_id": step.id,
+                        "is_won": step.code == "after_sales",
+                    }
+                )
+            # a second stage of the same step: moves within a step
+            cls.env["crm.stage"].create(
+                {"name": f"T{number} needs bis", "sequence": 2, "team_ids": [(6, 0, team.ids)],
+                 "funnel_step_id": cls.steps[1].id}
+            )  # fmt: skip
+
+    # ------------------------------------------------------------ the replay
+
+    def test_replay(self):
+        _logger.info("history replay: seed %s, %s operations", SEED, OPERATIONS)
+        self.rng = random.Random(SEED)
+        self.clock = datetime(2025, 1, 6, 9, 0)
+        self.moves = {}  # lead id -> [(date, "move" | "lost" | "restored", from stage id, to stage id)]
+        self.leads = self.env["crm.lead"]
+        self.tally = Counter()
+        operations = [
+            (self._op_create, 6),
+            (self._op_move, 14),
+            (self._op_change_team, 3),
+            (self._op_change_salesperson, 3),
+            (self._op_convert, 2),
+            (self._op_win, 3),
+            (self._op_reopen, 2),
+            (self._op_lose, 3),
+            (self._op_restore, 2),
+            (self._op_archive, 2),
+            (self._op_merge, 1),
+            (self._op_import, 2),
+            (self._op_remap, 1),
+        ]
+        for _number in range(OPERATIONS):
+            operation = self.rng.choices([op for op, _w in operations], [w for _op, w in operations])[0]
+            self._perform(operation)
+        kinds = Counter(self._kind(*move[1:]) for moves in self.moves.values() for move in moves)
+        _logger.info(
+            "history replay: operations %s; moves %s", sorted(self.tally.items()), sorted(kinds.items())
+        )
+        self.assertGreater(len(self.moves), 20, self._seed())
+        self.assertTrue(all(kinds[kind] >= 3 for kind, _label in HISTORY_KINDS), self._seed())
+        self._check_history()
+        live = self._summary()
+        self.assertEqual(live, self._expected_summary(), f"live summary, {self._seed()}")
+        self.env["sales.funnel.lead.step"]._rebuild()
+        self.assertEqual(self._summary(), live, f"rebuilt summary differs from the live one, {self._seed()}")
+        self._check_report(self._expected_summary())
+
+    def _seed(self):
+        return f"seed {SEED} (FUNNEL_REPLAY_SEED={SEED} to replay)"
+
+    def _perform(self, operation):
+        """Run `operation` at the next instant and note the moves it made."""
+        self.clock += timedelta(hours=self.rng.randint(1, 60), minutes=self.rng.randint(0, 59))
+        env = self.env(context=dict(self.env.context, funnel_event_date=self.clock))
+        before = self._states()
+        outcome = "done"
+        try:
+            with self.env.cr.savepoint():
+                operation(env)
+                self.env.flush_all()
+        except (UserError, ValidationError):
+            # refused as a request would be: nothing of it is kept
+            self.env.invalidate_all()
+            outcome = "refused"
+        after = self._states()
+        self.tally[operation.__name__, outcome] += 1
+        for lead_id in before.keys() - after.keys():  # merged away: its moves went with it
+            self.moves.pop(lead_id, None)
+        for lead_id, (stage, status) in after.items():
+            old_stage, old_status = before.get(lead_id, (None, None))
+            moves = self.moves.setdefault(lead_id, [])
+            if old_status == "lost" and status != "lost":
+                moves.append((self.clock, "restored", old_stage, old_stage))
+            if stage and stage != old_stage:
+                moves.append((self.clock, "move", old_stage, stage))
+            if old_status != "lost" and status == "lost":
+                moves.append((self.clock, "lost", stage, stage))
+
+    def _states(self):
+        leads = self.leads.with_context(active_test=False).exists()
+        return {lead["id"]: (lead["stage_id"][0] if lead["stage_id"] else None, lead["won_status"])
+                for lead in leads.read(["stage_id", "won_status"])}  # fmt: skip
+
+    # ------------------------------------------------------------ operations
+
+    def _pick(self, domain=None):
+        leads = self.leads.with_context(active_test=False).exists().filtered_domain(domain or [])
+        return self.rng.choice(leads) if leads else None
+
+    def _stages(self, team):
+        return self.env["crm.stage"]._funnel_pipeline(team)
+
+    def _op_create(self, env):
+        team = self.rng.choice(self.teams)
+        self.leads |= env["crm.lead"].create(
+            {
+                "name": f"Replay {len(self.leads)}",
+                "type": self.rng.choice(["lead", "opportunity", "opportunity"]),
+                "team_id": team.id,
+                "user_id": self.rng.choice(team.member_ids).id,
+                "stage_id": self.rng.choice(self._stages(team)).id,
+                "expected_revenue": self.rng.randrange(1000, 90000, 500),
+            }
+        )
+
+    def _op_move(self, env):
+        lead = self._pick([("active", "=", True)])
+        if lead:
+            lead.with_env(env).stage_id = self.rng.choice(self._stages(lead.team_id))
+
+    def _op_change_team(self, env):
+        lead = self._pick([("active", "=", True)])
+        if lead:
+            lead.with_env(env).team_id = self.rng.choice(self.teams)
+
+    def _op_change_salesperson(self, env):
+        lead = self._pick([("active", "=", True)])
+        if lead:
+            lead.with_env(env).user_id = self.rng.choice(self.users)
+
+    def _op_convert(self, env):
+        lead = self._pick([("type", "=", "lead"), ("active", "=", True)])
+        if lead:
+            lead.with_env(env).convert_opportunity(self.env["res.partner"])
+
+    def _op_win(self, env):
+        lead = self._pick([("won_status", "!=", "won")])
+        if lead:
+            lead.with_env(env).action_set_won()
+
+    def _op_reopen(self, env):
+        lead = self._pick([("won_status", "=", "won")])
+        if lead:
+            lead.with_env(env).stage_id = self.rng.choice(
+                self._stages(lead.team_id).filtered(lambda s: not s.is_won)
+            )
+
+    def _op_lose(self, env):
+        lead = self._pick([("won_status", "=", "pending")])  # crm refuses to lose a won lead
+        if lead:
+            lead.with_env(env).action_set_lost()
+
+    def _op_restore(self, env):
+        lead = self._pick([("won_status", "=", "lost")])
+        if lead:
+            lead.with_env(env).action_restore()
+
+    def _op_archive(self, env):
+        lead = self._pick([("won_status", "=", "pending")])
+        if lead:
+            lead.with_env(env).action_archive() if lead.active else lead.with_env(env).action_unarchive()
+
+    def _op_merge(self, env):
+        lead = self._pick([("active", "=", True), ("type", "=", "opportunity")])
+        others = lead and self.leads.exists().filtered(
+            lambda other: other != lead and other.active and other.type == "opportunity"
+            and other.team_id == lead.team_id and other.company_id == lead.company_id == lead.team_id.company_id
+        )  # fmt: skip
+        if others:
+            (lead | self.rng.choice(others)).with_env(env).merge_opportunity(auto_unlink=True)
+
+    def _op_import(self, env):
+        Lead = env["crm.lead"]
+        lead = self._pick([("active", "=", True)])
+        if lead and self.rng.random() < 0.5:
+            stage = self.rng.choice(self._stages(lead.team_id))
+            result = Lead.load([".id", "stage_id/.id"], [[str(lead.id), str(stage.id)]])
+        else:
+            team = self.rng.choice(self.teams)
+            stage = self.rng.choice(self._stages(team))
+            result = Lead.load(
+                ["name", "type", "team_id/.id", "user_id/.id", "stage_id/.id"],
+                [[f"Imported {len(self.leads)}", "opportunity", str(team.id), str(team.member_ids[:1].id),
+                  str(stage.id)]],
+            )  # fmt: skip
+            self.leads |= Lead.browse(result["ids"])
+        self.assertFalse(result["messages"], self._seed())
+
+    def _op_remap(self, env):
+        """Map a stage onto a neighbouring step, when the pipeline's weights allow it."""
+        stage = self.rng.choice(
+            self.env["crm.stage"].search([("team_ids", "in", self.teams.ids), ("is_won", "=", False)])
+        )
+        position = list(self.steps).index(stage.funnel_step_id)
+        target = self.steps[max(0, min(position + self.rng.choice([-1, 1]), len(self.steps) - 2))]
+        stage.with_env(env).funnel_step_id = target  # refused when weights would decrease
+
+    # ------------------------------------------------------------ expectations
+
+    def _position(self, stage_id):
+        step = self.env["crm.stage"].browse(stage_id).funnel_step_id
+        return list(self.steps).index(step) + 1 if step else 0
+
+    def _is_won(self, stage_id):
+        return bool(stage_id) and self.env["crm.stage"].browse(stage_id).is_won
+
+    def _kind(self, moved, origin, target):
+        if moved != "move":
+            return moved
+        if not origin:
+            return "enter"
+        before, after = self._position(origin), self._position(target)
+        if self._is_won(target):
+            return "won"
+        if self._is_won(origin) or after < before:
+            return "regress"
+        if after == before:
+            return "lateral"
+        return "skip" if after > before + 1 else "advance"
+
+    def _check_history(self):
+        History = self.env["sales.funnel.history"]
+        for lead_id, moves in self.moves.items():
+            rows = History.search([("lead_id", "=", lead_id)]).sorted(lambda row: (row.date, row.id))
+            self.assertEqual(
+                [(row.date, row.kind, row.from_stage_id.id or None, row.to_stage_id.id or None,
+                  row.to_step_id == row.to_stage_id.funnel_step_id) for row in rows],
+                [(date, self._kind(moved, origin, target), origin, target, True)
+                 for date, moved, origin, target in moves],
+                f"history of lead {lead_id}, {self._seed()}",
+            )  # fmt: skip
+
+    def _expected_summary(self):
+        """Per (lead, step), computed from the test's own moves: the lead is
+        in a stage with a status after each move; the time between two
+        moves counts for the step while the lead was open there (not won)."""
+        expected = {}
+        for lead_id, moves in self.moves.items():
+            segments = []  # (start, stage, status) after each move
+            stage, status, won_at = None, "open", False
+            for date, moved, _origin, target in moves:
+                if moved == "lost":
+                    status = "lost"
+                elif moved == "restored":  # in a won stage: won again
+                    status = "won" if self._is_won(stage) else "open"
+                else:
+                    stage = target
+                    status = "won" if self._is_won(target) else ("open" if status == "won" else status)
+                if status == "won" and moved != "lost":  # the last move into a won stage, or restore there
+                    won_at = date
+                segments.append((date, stage, status))
+            entries = [(index, self._position(target)) for index, (_d, moved, _o, target) in enumerate(moves)
+                       if moved == "move" and self._position(target)]  # fmt: skip
+            steps = {}
+            for index, position in entries:
+                steps.setdefault(position, index)
+            final_date, final_stage, final_status = segments[-1]
+            for position, first in steps.items():
+                step = self.steps[position - 1]
+                days = sum(
+                    (segments[index + 1][0] - start).total_seconds()
+                    for index, (start, in_stage, in_status) in enumerate(segments[:-1])
+                    if in_status == "open" and self._position(in_stage) == position
+                    and not self._is_won(in_stage)
+                ) / 86400.0  # fmt: skip
+                here = self._position(final_stage) == position
+                current = here and final_status == "open"
+                regressed = any(
+                    moved == "move" and origin and self._position(origin) == position
+                    and (self._is_won(origin) or 0 < self._position(target) < position)
+                    for _d, moved, origin, target in moves
+                )  # fmt: skip
+                expected[lead_id, step.id] = (
+                    moves[first][0],
+                    final_date if current else False,
+                    round(days, 6),
+                    current,
+                    position == entries[0][1],
+                    any(index > first and later > position for index, later in entries),
+                    regressed,
+                    here and final_status == "lost",
+                    final_status == "won",
+                    final_status == "open",
+                    won_at if final_status == "won" else False,
+                )
+        return expected
+
+    SUMMARY_FIELDS = [
+        "date_entered", "date_last_entered", "days_closed", "is_current", "is_first", "advanced", "regressed",
+        "lost", "won", "lead_open", "date_won",
+    ]  # fmt: skip
+
+    def _summary(self):
+        rows = self.env["sales.funnel.lead.step"].search_read(
+            [("lead_id", "in", list(self.moves))], ["lead_id", "step_id", *self.SUMMARY_FIELDS]
+        )
+        for row in rows:
+            self.assertGreaterEqual(row["days_closed"], 0, f"negative stay, {self._seed()}")
+        return {
+            (row["lead_id"][0], row["step_id"][0]): tuple(
+                round(row[name], 6) if name == "days_closed" else row[name] for name in self.SUMMARY_FIELDS
+            )
+            for row in rows
+        }
+
+    def _check_report(self, summary):
+        """The report counts what the test counts: rows per step."""
+        counted = {}
+        for (_lead, step_id), values in summary.items():
+            line = counted.setdefault(step_id, [0, 0, 0, 0, 0, 0])
+            flags = dict(zip(self.SUMMARY_FIELDS, values, strict=True))
+            for index, flag in enumerate((True, flags["advanced"], flags["is_current"], flags["lost"],
+                                          flags["won"], flags["regressed"])):  # fmt: skip
+                line[index] += bool(flag)
+        funnel = self.env["sales.funnel.report"].get_funnel([("lead_id", "in", list(self.moves))])
+        reported = {
+            row["step_id"]: [row["entered_count"], row["advanced_count"], row["current_count"], row["lost_count"],
+                             row["won_count"], row["regressed_count"]]
+            for row in funnel if row["entered_count"]
+        }  # fmt: skip
+        self.assertEqual(reported, counted, f"funnel report, {self._seed()}")
