@@ -392,7 +392,7 @@ class CrmLead(models.Model):
         self.env["sales.funnel.history"]._observe(leads, {}, [data["stored"] for data in data_list])
         return leads
 
-    def _write_multi(self, vals_list):
+    def _write_multi(self, vals_list):  # pylint: disable=missing-return
         # Where the ORM writes crm_lead: every path that changes a stage ends here.
         History = self.env["sales.funnel.history"]
         before = History._states_before(self, vals_list)
