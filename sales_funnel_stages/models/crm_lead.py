@@ -264,18 +264,21 @@ class CrmLead(models.Model):
 
     # ------------------------------------------------------------ stage gates
 
-    def _funnel_missing_gates(self, step):
-        """Human-readable list of the gates of `step` this lead does not meet."""
+    def _funnel_missing_gates(self, step, vals=None):
+        """Human-readable list of the gates of `step` this lead does not meet
+        (with the answers of `vals` when given: those of a write under way)."""
         self.ensure_one()
+        vals = vals or {}
         missing = []
-        if step.requires_need and self.man_need != "yes":
+        if step.requires_need and vals.get("man_need", self.man_need) != "yes":
             missing.append(self.env._("Need is not confirmed"))
-        if step.requires_authority and self.man_authority != "yes":
+        if step.requires_authority and vals.get("man_authority", self.man_authority) != "yes":
             missing.append(self.env._("Authority is not identified"))
         return missing
 
-    def _funnel_gate_refusal(self, from_stage, to_stage):
-        """Why the lead may not move from `from_stage` to `to_stage`, or False.
+    def _funnel_gate_refusal(self, from_stage, to_stage, vals=None):
+        """Why the lead may not move from `from_stage` to `to_stage`, or False
+        (`vals`: the values of a write under way, answers and team).
 
         One policy for every path (create, write, import, team change,
         merge, the form's onchange): a forward entry into a gated step is
@@ -287,11 +290,12 @@ class CrmLead(models.Model):
         """
         self.ensure_one()
         step = to_stage.funnel_step_id
-        if not step or to_stage.is_won or not self.team_id.use_funnel_gates:
+        team = self.team_id.browse(vals["team_id"]) if vals and "team_id" in vals else self.team_id
+        if not step or to_stage.is_won or not team.use_funnel_gates:
             return False
         if step.sequence <= (from_stage.funnel_step_id.sequence or 0):
             return False
-        missing = self._funnel_missing_gates(step)
+        missing = self._funnel_missing_gates(step, vals)
         if not missing:
             return False
         return self.env._(
@@ -404,20 +408,34 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         leads = super().create(vals_list)
-        # recorded now, in this call's context: its date and gates apply to it
-        leads.flush_recordset()
+        if "funnel_event_date" in self.env.context:
+            leads.flush_recordset()  # recorded while the context gives the date
         return leads
 
     def write(self, vals):
         moved = self.browse()
         if vals.get("stage_id"):
-            moved = self.filtered(lambda lead: lead.stage_id.id != vals["stage_id"])
+            stage = self.env["crm.stage"].browse(vals["stage_id"])
+            moved = self.filtered(lambda lead: lead.stage_id != stage)
+            # Refused at once, with the answers of this write; moves that
+            # crm computes (team change...) are checked where they are
+            # written (`sales.funnel.history._observe`).
+            for lead in moved:
+                refusal = lead._funnel_gate_refusal(lead.stage_id, stage, vals)
+                if refusal:
+                    raise UserError(refusal)
         result = super().write(vals)
         if moved and "probability" not in vals:
             # a stage change resets a manual probability to the stage weight
             moved._funnel_apply_stage_weights()
-        if self.FUNNEL_OBSERVED_VALUES & vals.keys():
-            # a refused move fails this call, not a later one
+        if "stage_id" in vals or (
+            "funnel_event_date" in self.env.context and self.FUNNEL_OBSERVED_VALUES & vals.keys()
+        ):
+            # A stage set by hand is a move of its own, recorded with the
+            # values of this moment, even when another follows in the same
+            # transaction; and moves are recorded while the context gives
+            # their date. Other changes are recorded as they reach the
+            # database.
             self.flush_recordset()
         return result
 

@@ -39,7 +39,7 @@ class SalesFunnelHistory(models.Model):
     team or the salesperson changes, conversions, merges, imports, other
     modules. Only the system writes it; users read it under crm's own
     rules. The per-lead funnel summary (`sales.funnel.lead.step`) is derived
-    from it, in the same flush.
+    from it once per transaction, or before anything reads it.
     """
 
     _name = "sales.funnel.history"
@@ -84,32 +84,34 @@ class SalesFunnelHistory(models.Model):
         new leads: absent, and every stored value in their vals). Record
         the moves, check the stage gates on them, refresh the summary."""
         Stage = self.env["crm.stage"]
-        events, touched = [], set()
+        sequences = None
+        events, changed = [], set()
         for lead, vals in zip(leads, vals_list, strict=True):
             if lead.id in before or "stage_id" in vals:
                 old_stage, old_status = before.get(lead.id, (None, None))
                 new_stage, new_status = vals.get("stage_id", old_stage), vals.get("won_status", old_status)
+                if sequences is None:
+                    sequences = self.env["sales.funnel.step"].search([]).mapped("sequence")
                 events += self._events_of(
-                    lead, Stage.browse(old_stage), old_status, Stage.browse(new_stage), new_status
+                    lead, Stage.browse(old_stage), old_status, Stage.browse(new_stage), new_status, sequences
                 )
             if SUMMARY_COLUMNS & vals.keys():
-                touched.add(lead.id)
+                changed.add(lead.id)
         if events:
             self._check_gates(events)
             self._record(events)
-        touched.update(lead.id for lead, *_event in events)
-        if touched:
-            self.env["sales.funnel.lead.step"]._refresh(touched)
+        self.env["sales.funnel.lead.step"]._mark_pending({lead.id for lead, *_event in events}, changed)
 
     @api.model
-    def _events_of(self, lead, old_stage, old_status, new_stage, new_status):
+    def _events_of(self, lead, old_stage, old_status, new_stage, new_status, sequences):
         """[(lead, kind, from stage, to stage)]: what a change of stage and
-        status amounts to, in the order it happened."""
+        status amounts to, in the order it happened (`sequences`: those of
+        all funnel steps)."""
         events = []
         if old_status == "lost" and new_status != "lost":
             events.append((lead, "restored", old_stage or new_stage, old_stage or new_stage))
         if new_stage and new_stage != old_stage:
-            kind = self._kind_of_move(old_stage, new_stage) if old_stage else "enter"
+            kind = self._kind_of_move(old_stage, new_stage, sequences) if old_stage else "enter"
             events.append((lead, kind, old_stage, new_stage))
         if old_status != "lost" and new_status == "lost":
             events.append((lead, "lost", new_stage, new_stage))
@@ -180,9 +182,9 @@ class SalesFunnelHistory(models.Model):
         return super().flush_model(fnames)
 
     @api.model
-    def _kind_of_move(self, from_stage, to_stage):
-        """Name a stage change by the funnel steps it crosses."""
-        sequences = self.env["sales.funnel.step"].search([]).mapped("sequence")
+    def _kind_of_move(self, from_stage, to_stage, sequences):
+        """Name a stage change by the funnel steps it crosses (`sequences`:
+        those of all funnel steps)."""
         if to_stage.is_won:
             return "won"
         before = from_stage.funnel_step_id.sequence or 0
@@ -303,8 +305,7 @@ class SalesFunnelHistory(models.Model):
         follows each stage's mapping as it is now (so that the funnels of
         all periods compare on today's steps), its moves are named again,
         and the summaries of the leads concerned are rebuilt."""
-        self.env["crm.stage"].flush_model()
-        self.env["sales.funnel.step"].flush_model()
+        self.env.flush_all()
         concerned = SQL("TRUE")
         if stages is not None:
             concerned = SQL(

@@ -243,6 +243,41 @@ class SalesFunnelLeadStep(models.Model):
             for row in self._summarise(lead_id, lead_events, steps)
         ]
 
+    # ------------------------------------------------------------ keeping up
+
+    # Leads whose summary is to be refreshed, in the transaction's precommit
+    # data: {"moved": ids with new history rows, "changed": ids whose copied
+    # values changed}.
+    PENDING = "sales_funnel_stages.summary_pending"
+
+    @api.model
+    def _mark_pending(self, moved, changed):
+        """The leads moved, or changed values the summary copies: their
+        summary is refreshed once for the whole transaction (at commit, or
+        before anything reads the summary), not once per write."""
+        if not (moved or changed):
+            return
+        data = self.env.cr.precommit.data
+        if self.PENDING not in data:
+            data[self.PENDING] = {"moved": set(), "changed": set()}
+            self.env.cr.precommit.add(self._flush_pending)
+        data[self.PENDING]["moved"].update(moved)
+        data[self.PENDING]["changed"].update(changed)
+
+    def _flush_pending(self):
+        pending = self.env.cr.precommit.data.pop(self.PENDING, None)
+        if not pending:
+            return
+        self.env["crm.lead"].flush_model()
+        # refreshing is idempotent: a lead marked in work rolled back since
+        # is only summarised again from the history it has
+        self.sudo()._refresh(pending["moved"])
+        self.sudo()._refresh_dimensions(pending["changed"] - pending["moved"])
+
+    def flush_model(self, fnames=None):
+        self._flush_pending()
+        return super().flush_model(fnames)
+
     # ------------------------------------------------------------ writing
 
     def _columns(self):
@@ -311,6 +346,31 @@ class SalesFunnelLeadStep(models.Model):
                     )
                 )
         self.invalidate_model()
+
+    @api.model
+    def _refresh_dimensions(self, lead_ids):
+        """The leads changed team, salesperson, amount...: copy it over, in
+        one statement, to the rows of leads that have any."""
+        if not lead_ids:
+            return
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH first_wins AS (%(first_wins)s)
+                UPDATE sales_funnel_lead_step AS summary
+                   SET (%(columns)s) = (%(values)s)
+                  FROM crm_lead AS lead
+                  LEFT JOIN res_company AS company ON company.id = lead.company_id
+                  LEFT JOIN first_wins ON first_wins.partner_id = lead.partner_id
+                 WHERE summary.lead_id = lead.id AND lead.id = ANY(%(leads)s)
+                """,
+                first_wins=self._first_wins(lead_ids),
+                columns=SQL(", ").join(SQL.identifier(column) for column in self.LEAD_DIMENSIONS),
+                values=SQL(", ").join(self.LEAD_DIMENSIONS.values()),
+                leads=list(lead_ids),
+            )
+        )
+        self.invalidate_model(list(self.LEAD_DIMENSIONS))
 
     @api.model
     def _refresh_weights(self, lead_where):

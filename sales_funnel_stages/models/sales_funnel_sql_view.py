@@ -24,5 +24,11 @@ class SalesFunnelSqlView(models.AbstractModel):
         self._without_jit()
         return super()._fetch_query(query, fields)
 
+    def flush_model(self, fnames=None):
+        # the views read the per-lead summary and the history in SQL
+        self.env["sales.funnel.lead.step"].flush_model()
+        self.env["sales.funnel.history"].flush_model()
+        return super().flush_model(fnames)
+
     def _without_jit(self):
         self.env.cr.execute("SET LOCAL jit = off")
