@@ -251,9 +251,8 @@ class SalesFunnelPlan(models.Model):
         result = {}
         for step, next_step in pairwise(steps):
             line = measured.get(step.id, {})
-            advanced = line.get("advanced_count", 0)
-            transitions = advanced + line.get("lost_count", 0)
-            measured_rate = round(100.0 * advanced / transitions, 2) if transitions else 0.0
+            transitions = line.get("decided_count", 0)
+            measured_rate = round(line.get("decided_conversion_rate", 0.0), 2)
             if weights[step] > 0 and weights[next_step] > 0:
                 weight_rate = round(min(100.0, 100.0 * weights[step] / weights[next_step]), 2)
             else:

@@ -47,7 +47,12 @@ class SalesFunnelPlanStep(models.Model):
         "weights: weight of this step ÷ weight of the next. Typed in: entered on the plan.",
     )
     measured_conversion = fields.Float(
-        string="Measured (%)", digits=(5, 2), compute="_compute_history", help="Last 12 months."
+        string="Measured (%)",
+        digits=(5, 2),
+        compute="_compute_history",
+        help="Of the opportunities that left the step in the last 12 months (advanced or lost), the share "
+        "that advanced. Those still in the step are left out, unlike the funnel analysis' conversion to "
+        "next, which divides by all that entered.",
     )
     measured_transitions = fields.Integer(
         string="Left the Step",

@@ -67,7 +67,13 @@ class SalesFunnelReport(models.Model):
         help="From first funnel entry to won, for won leads.",
     )
 
-    entered_count = fields.Integer(string="Entered", readonly=True, aggregator="sum")
+    entered_count = fields.Integer(
+        string="Entered",
+        readonly=True,
+        aggregator="sum",
+        help="Leads that entered the step; in a total over several steps, leads that entered the funnel "
+        "(each once).",
+    )
     open_count = fields.Integer(
         string="Open", readonly=True, aggregator="sum", help="The lead is neither won nor lost."
     )
@@ -75,18 +81,25 @@ class SalesFunnelReport(models.Model):
     advanced_count = fields.Integer(string="Advanced", readonly=True, aggregator="sum")
     lost_count = fields.Integer(string="Lost in Step", readonly=True, aggregator="sum")
     regressed_count = fields.Integer(string="Regressed", readonly=True, aggregator="sum")
-    won_count = fields.Integer(string="Won", readonly=True, aggregator="sum")
+    won_count = fields.Integer(
+        string="Won",
+        readonly=True,
+        aggregator="sum",
+        help="Leads of the step that are won; in a total over several steps, each won lead once.",
+    )
     conversion_rate = fields.Float(
         string="Conversion to Next (%)",
         readonly=True,
         aggregator="avg",
-        help="Share of the leads that entered the step and later reached a later step.",
+        help="Share of the leads that entered the step and later reached a later step; in a total over "
+        "several steps, the share of all the steps' entries.",
     )
     won_rate = fields.Float(
         string="Conversion to Won (%)",
         readonly=True,
         aggregator="avg",
-        help="Share of the leads that entered the step and are won.",
+        help="Share of the leads that entered the step and are won; in a total over several steps, the "
+        "leads won over the leads that entered the funnel.",
     )
     target_conversion = fields.Float(
         string="Target Conversion (%)",
@@ -164,13 +177,41 @@ class SalesFunnelReport(models.Model):
     def _where(self):
         return SQL()
 
+    # Measures of leads, not of (lead, step) rows: in a group that holds
+    # the rows of several steps (a total, a salesperson's line without the
+    # steps), a lead counts once. Within one step the two are the same.
+    PER_LEAD_MEASURES = ("entered_count:sum", "won_count:sum", "won_rate:avg")
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
+        across_steps = not any(spec.split(":")[0].split(".")[0] == "step_id" for spec in groupby)
+        report = self.with_context(funnel_across_steps=across_steps)
+        return super(SalesFunnelReport, report)._read_group(
+            domain, groupby, aggregates, having=having, offset=offset, limit=limit, order=order
+        )
+
     def _read_group_select(self, aggregate_spec, query):
-        """`field:median` aggregates as PostgreSQL's percentile_cont(0.5)."""
+        """`field:median` aggregates as PostgreSQL's percentile_cont(0.5);
+        across steps, entered and won count leads, and the conversion to
+        won is the leads won over the leads that entered the funnel."""
         fname, _sep, func = aggregate_spec.partition(":")
         if func == "median":
             return SQL(
                 "percentile_cont(0.5) WITHIN GROUP (ORDER BY %s)",
                 self._field_to_sql(self._table, fname, query),
+            )
+        if self.env.context.get("funnel_across_steps") and aggregate_spec in self.PER_LEAD_MEASURES:
+            lead = self._field_to_sql(self._table, "lead_id", query)
+            won = SQL("%s = 1", self._field_to_sql(self._table, "won_count", query))
+            if fname == "entered_count":
+                return SQL("COUNT(DISTINCT %s)", lead)
+            if fname == "won_count":
+                return SQL("COUNT(DISTINCT %s) FILTER (WHERE %s)", lead, won)
+            return SQL(
+                "100.0 * COUNT(DISTINCT %s) FILTER (WHERE %s) / NULLIF(COUNT(DISTINCT %s), 0)",
+                lead,
+                won,
+                lead,
             )
         return super()._read_group_select(aggregate_spec, query)
 
@@ -270,6 +311,13 @@ class SalesFunnelReport(models.Model):
             "regressed_count": int(sums["regressed_count"]),
             "won_count": int(sums["won_count"]),
             "conversion_rate": 100.0 * sums["advanced_count"] / entered if entered else 0.0,
+            # of the leads that left the step (advanced or lost), still open ones left out
+            "decided_count": int(sums["advanced_count"] + sums["lost_count"]),
+            "decided_conversion_rate": (
+                100.0 * sums["advanced_count"] / (sums["advanced_count"] + sums["lost_count"])
+                if sums["advanced_count"] + sums["lost_count"]
+                else 0.0
+            ),
             "won_rate": 100.0 * sums["won_count"] / entered if entered else 0.0,
             "days_in_step": sums["days_in_step"] / entered if entered else 0.0,
             "days_in_step_median": self._funnel_median(histogram),

@@ -232,6 +232,42 @@ class TestFunnelExport(FunnelExportCase):
         self.assertEqual(book.properties.title, "Sales Funnel Report")
         self.assertIn("2026-03-02", book.properties.subject)
 
+    def test_screens_agree(self):
+        """The chart and the pivot (`get_funnel`), the workbook's Summary
+        sheet and the planner read one definition of each measure: the same
+        figures as the test's own count of the moves."""
+        expected = self._expected_funnel(WEEK)
+        table = self._table(self._export(**self.week)["Summary"], "Funnel Step")
+        with freeze_time(day(EXPORTED_ON)):
+            wizard = self.env["sales.funnel.export"].with_user(self.manager).create(self.week)
+            chart = {line["step_code"]: line for line in wizard._funnel(wizard.date_from, wizard.date_to)}
+        for code in STEPS:
+            with self.subTest(step=code):
+                mine, sheet = expected[code], table[self.step[code].name]
+                self.assertEqual(
+                    (chart[code]["entered_count"], chart[code]["advanced_count"], chart[code]["lost_count"]),
+                    (mine["entered"], mine["advanced"], mine["lost"]),
+                )
+                self.assertEqual((sheet["Entered"], sheet["Advanced"], sheet["Lost"]),
+                                 (mine["entered"], mine["advanced"], mine["lost"]))  # fmt: skip
+                self.assertAlmostEqual(chart[code]["conversion_rate"] / 100.0, mine["conversion"])
+                self.assertAlmostEqual(sheet["Conversion to Next"], mine["conversion"])
+        # the planner: conversion of those that left the step, over the last 12 months (both weeks)
+        both = self._expected_funnel(WEEK + WEEK_BEFORE)
+        plan = self.env["sales.funnel.plan"].create({"team_id": self.team.id, "target_amount": 100000.0})
+        lines = plan.step_ids.filtered(lambda line: line.step_id.code != "after_sales")
+        self.assertEqual(len(lines), len(STEPS) - 1)
+        self.assertTrue(any(line.measured_transitions for line in lines))
+        for line in lines:
+            counts = both[line.step_id.code]
+            decided = counts["advanced"] + counts["lost"]
+            with self.subTest(plan_step=line.step_id.code):
+                self.assertEqual(line.measured_transitions, decided)
+                self.assertAlmostEqual(
+                    line.measured_conversion,
+                    round(100.0 * counts["advanced"] / decided, 2) if decided else 0.0,
+                )
+
     def test_breakdown_by_salesperson(self):
         sheet = self._export(**self.week)["Salesperson"]
         rows = self._rows(sheet)

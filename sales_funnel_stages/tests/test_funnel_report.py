@@ -13,8 +13,7 @@ def day(n):
     return MONDAY + timedelta(days=n)
 
 
-@tagged("post_install", "-at_install")
-class TestFunnelReport(FunnelCase):
+class FunnelReportCase(FunnelCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -40,6 +39,9 @@ class TestFunnelReport(FunnelCase):
             row["step_code"]: row for row in self.Report.get_funnel([("lead_id", "in", leads.ids)], **kwargs)
         }
 
+
+@tagged("post_install", "-at_install")
+class TestFunnelReport(FunnelReportCase):
     def test_weekly_example(self):
         """Funnel method, section 7: 100 -> 80 -> 40 -> 20 -> 10 -> 5 in a week."""
         leads = self._create(100)
@@ -292,3 +294,66 @@ class TestRottingSuggestion(FunnelCase):
         stage.action_funnel_apply_rotting_suggestion()
         self.assertEqual(stage.rotting_threshold_days, 9)
         self.assertEqual(self.stage["after_sales"].funnel_rotting_suggestion, 0, "won stages do not rot")
+
+
+@tagged("post_install", "-at_install")
+class TestReportTotals(FunnelReportCase):
+    """Pivot and graph totals: every rate is a ratio of the summed counts at
+    every level, and a total over several steps counts each lead once."""
+
+    def setUp(self):
+        super().setUp()
+        other = new_test_user(self.env, "funnel_totals_other", groups="sales_team.group_sale_salesman")
+        # 10 leads of the salesman: 6 reach needs, 3 solution, 2 are won from there; 4 of the other's: 1 won
+        mine = self._create(10)
+        self._move(mine[:6], self.stage["needs"], day(1))
+        self._move(mine[:3], self.stage["solution"], day(2))
+        self._move(mine[:2], self.stage["after_sales"], day(3))
+        theirs = self._create(4, user_id=other.id)
+        self._move(theirs[:1], self.stage["after_sales"], day(1))
+        self.domain = [("lead_id", "in", (mine | theirs).ids)]
+        self.other = other
+
+    MEASURES = [
+        "entered_count:sum",
+        "advanced_count:sum",
+        "won_count:sum",
+        "conversion_rate:avg",
+        "won_rate:avg",
+    ]
+
+    def _groups(self, groupby):
+        return self.Report.formatted_read_group(self.domain, groupby, self.MEASURES)
+
+    def test_grand_total(self):
+        [total] = self._groups([])
+        # 14 leads entered the funnel, 3 are won: 3 / 14, not an average of the steps' rates
+        self.assertEqual((total["entered_count:sum"], total["won_count:sum"]), (14, 3))
+        self.assertAlmostEqual(total["won_rate:avg"], 100.0 * 3 / 14)
+        # rows: 14 identify + 6 needs + 3 solution + 3 after-sales = 26 entries, 6 + 3 + 2 + 1 = 12 advanced
+        self.assertEqual(total["advanced_count:sum"], 12)
+        self.assertAlmostEqual(total["conversion_rate:avg"], 100.0 * 12 / 26)
+
+    def test_per_step_and_per_salesperson(self):
+        by_step = {group["step_id"][0]: group for group in self._groups(["step_id"])}
+        identify = by_step[self.step["identify"].id]
+        self.assertEqual((identify["entered_count:sum"], identify["advanced_count:sum"]), (14, 7))
+        self.assertAlmostEqual(identify["conversion_rate:avg"], 100.0 * 7 / 14)
+        self.assertAlmostEqual(identify["won_rate:avg"], 100.0 * 3 / 14)
+        solution = by_step[self.step["solution"].id]
+        self.assertAlmostEqual(solution["won_rate:avg"], 100.0 * 2 / 3)
+        by_user = {group["user_id"][0]: group for group in self._groups(["user_id"])}
+        mine = by_user[self.salesman.id]
+        self.assertEqual((mine["entered_count:sum"], mine["won_count:sum"]), (10, 2))
+        self.assertAlmostEqual(mine["won_rate:avg"], 20.0)
+        theirs = by_user[self.other.id]
+        self.assertEqual((theirs["entered_count:sum"], theirs["won_count:sum"]), (4, 1))
+        self.assertAlmostEqual(theirs["won_rate:avg"], 25.0)
+        # and a salesperson's steps read as the step's own figures
+        [mine_in_needs] = [
+            group
+            for group in self._groups(["user_id", "step_id"])
+            if group["user_id"][0] == self.salesman.id and group["step_id"][0] == self.step["needs"].id
+        ]
+        self.assertEqual(mine_in_needs["entered_count:sum"], 6)
+        self.assertAlmostEqual(mine_in_needs["conversion_rate:avg"], 50.0)
