@@ -29,7 +29,6 @@ NEW_COLUMNS = [
     ("crm_lead", "man_authority_note", "varchar", None, False),
     ("crm_lead", "man_need_note", "varchar", None, False),
     ("crm_lead", "man_class", "varchar", "not_assessed", False),
-    ("res_partner", "funnel_best_tier", "varchar", None, False),
 ]
 
 

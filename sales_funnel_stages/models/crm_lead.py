@@ -393,7 +393,7 @@ class CrmLead(models.Model):
 
     def _create(self, data_list):
         leads = super()._create(data_list)
-        self.env["sales.funnel.history"]._observe(leads, {}, [data["stored"] for data in data_list])
+        self.env["sales.funnel.history"]._observe_created(leads, [data["stored"] for data in data_list])
         return leads
 
     def _write_multi(self, vals_list):  # pylint: disable=missing-return
@@ -517,7 +517,6 @@ class CrmLead(models.Model):
             )
         )
         self.invalidate_model(["weighted_revenue", "priority_tier"])
-        self.env["res.partner"]._funnel_refresh_best_tier(where)
         self.env["sales.funnel.lead.step"]._refresh_weights(where)
 
     @api.model

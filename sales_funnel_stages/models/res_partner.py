@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.tools import SQL
 
 from .crm_lead import TIERS
 
@@ -11,46 +10,37 @@ class ResPartner(models.Model):
         TIERS,
         string="Best Tier",
         compute="_compute_funnel_best_tier",
-        store=True,
-        help="Best priority tier (A first) among the customer's open opportunities.",
+        search="_search_funnel_best_tier",
+        help="Best priority tier (A first) among the customer's open opportunities that you may see.",
     )
 
-    @api.depends("opportunity_ids.priority_tier", "opportunity_ids.won_status", "opportunity_ids.active")
-    def _compute_funnel_best_tier(self):
-        for partner in self:
-            tiers = partner.opportunity_ids.filtered(
-                lambda lead: lead.active and lead.won_status == "pending"
-            ).mapped("priority_tier")
-            partner.funnel_best_tier = min(filter(None, tiers), default=False)
+    def _funnel_best_tiers(self, partner_ids=None):
+        """{partner id: best tier} over the open opportunities the reader
+        may read (crm's record rules and the allowed companies apply), of
+        the given customers (all when None). Computed when read, not stored:
+        a stored value would be one for every reader, and tell a reader the
+        tier of opportunities they may not see."""
+        domain = [
+            ("type", "=", "opportunity"),
+            ("won_status", "=", "pending"),
+            ("priority_tier", "!=", False),
+        ]
+        if partner_ids is not None:
+            domain.append(("partner_id", "in", list(partner_ids)))
+        else:
+            domain.append(("partner_id", "!=", False))
+        groups = self.env["crm.lead"]._read_group(domain, ["partner_id"], ["priority_tier:min"])
+        return {partner.id: tier for partner, tier in groups}
 
-    @api.model
-    def _funnel_refresh_best_tier(self, lead_where=None):
-        """`_compute_funnel_best_tier` in one UPDATE, for the customers of
-        the leads matching `lead_where` (an SQL condition on alias `lead`)."""
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH affected AS (
-                    SELECT DISTINCT lead.partner_id AS id
-                      FROM crm_lead AS lead
-                     WHERE lead.partner_id IS NOT NULL AND %(where)s
-                ), best AS (
-                    SELECT opportunity.partner_id, MIN(opportunity.priority_tier) AS tier
-                      FROM crm_lead AS opportunity
-                      JOIN affected ON affected.id = opportunity.partner_id
-                     WHERE opportunity.type = 'opportunity'
-                       AND opportunity.active
-                       AND opportunity.won_status = 'pending'
-                     GROUP BY opportunity.partner_id
-                )
-                UPDATE res_partner AS target
-                   SET funnel_best_tier = best.tier
-                  FROM affected
-                  LEFT JOIN best ON best.partner_id = affected.id
-                 WHERE target.id = affected.id
-                   AND target.funnel_best_tier IS DISTINCT FROM best.tier
-                """,
-                where=lead_where or SQL("TRUE"),
-            )
-        )
-        self.invalidate_model(["funnel_best_tier"])
+    @api.depends("opportunity_ids.priority_tier", "opportunity_ids.won_status", "opportunity_ids.active")
+    @api.depends_context("uid", "allowed_company_ids")
+    def _compute_funnel_best_tier(self):
+        tiers = self._funnel_best_tiers(self._origin.ids) if self._origin.ids else {}
+        for partner in self:
+            partner.funnel_best_tier = tiers.get(partner._origin.id, False)
+
+    def _search_funnel_best_tier(self, operator, value):
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        matching = [partner_id for partner_id, tier in self._funnel_best_tiers().items() if tier in value]
+        return [("id", operator, matching)]

@@ -15,6 +15,9 @@ HISTORY_KINDS = [
 
 # crm_lead columns whose change is a funnel event (won_status: lost, restored)
 EVENT_COLUMNS = frozenset({"stage_id", "won_status"})
+# precommit data: {lead id: (stage id, status)} of the leads inserted
+# without a stage or status, until their first write
+INSERTED_STATES = "sales_funnel_stages.inserted_states"
 # crm_lead columns that the per-lead summary copies or depends on
 SUMMARY_COLUMNS = frozenset(
     {
@@ -72,10 +75,27 @@ class SalesFunnelHistory(models.Model):
         """{lead id: (stage id, won status)} in the database, for the leads
         about to be written with a value of `EVENT_COLUMNS`: one query."""
         ids = [lead.id for lead, vals in zip(leads, vals_list, strict=True) if EVENT_COLUMNS & vals.keys()]
-        if not ids:
-            return {}
-        self.env.cr.execute("SELECT id, stage_id, won_status FROM crm_lead WHERE id = ANY(%s)", [ids])
-        return {lead_id: (stage_id, status) for lead_id, stage_id, status in self.env.cr.fetchall()}
+        # leads inserted in this flush without a stage (crm computes it
+        # after): their state is known, no need to read it
+        inserted = self.env.cr.precommit.data.get(INSERTED_STATES, {})
+        states = {lead_id: inserted.pop(lead_id) for lead_id in ids if lead_id in inserted}
+        unknown = [lead_id for lead_id in ids if lead_id not in states]
+        if unknown:
+            self.env.cr.execute("SELECT id, stage_id, won_status FROM crm_lead WHERE id = ANY(%s)", [unknown])
+            states.update(
+                (lead_id, (stage_id, status)) for lead_id, stage_id, status in self.env.cr.fetchall()
+            )
+        return states
+
+    @api.model
+    def _observe_created(self, leads, stored_list):
+        """New leads were inserted with `stored_list` values."""
+        inserted = self.env.cr.precommit.data.setdefault(INSERTED_STATES, {})
+        for lead, stored in zip(leads, stored_list, strict=True):
+            if not (EVENT_COLUMNS & stored.keys()):
+                inserted[lead.id] = (None, None)
+        self.env["sales.funnel.lead.step"]._note_created(leads.ids)
+        self._observe(leads, {}, stored_list)
 
     @api.model
     def _observe(self, leads, before, vals_list):
@@ -91,7 +111,10 @@ class SalesFunnelHistory(models.Model):
                 old_stage, old_status = before.get(lead.id, (None, None))
                 new_stage, new_status = vals.get("stage_id", old_stage), vals.get("won_status", old_status)
                 if sequences is None:
-                    sequences = self.env["sales.funnel.step"].search([]).mapped("sequence")
+                    sequences = [
+                        sequence
+                        for _position, sequence in self.env["sales.funnel.step"]._funnel_positions().values()
+                    ]
                 events += self._events_of(
                     lead, Stage.browse(old_stage), old_status, Stage.browse(new_stage), new_status, sequences
                 )
@@ -167,9 +190,26 @@ class SalesFunnelHistory(models.Model):
                     lead_id, date, kind, from_stage_id, to_stage_id, from_step_id, to_step_id, user_id,
                     team_id, company_id, expected_revenue, weighted_revenue, changed_by_id)
                 VALUES %s
+                RETURNING id
                 """,
                 SQL(", ").join(SQL("%s", row) for row in rows),
             )
+        )
+        self.env["sales.funnel.lead.step"]._note_events(
+            [
+                (
+                    lead.id,
+                    history_id,
+                    date,
+                    kind,
+                    from_stage.is_won,
+                    to_stage.is_won,
+                    to_stage.funnel_step_id.id,
+                )
+                for (lead, kind, from_stage, to_stage), (history_id,) in zip(
+                    events, self.env.cr.fetchall(), strict=True
+                )
+            ]
         )
         self.invalidate_model()
         leads = self.env["crm.lead"].browse({lead.id for lead, *_event in events})

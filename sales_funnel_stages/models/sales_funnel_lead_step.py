@@ -2,23 +2,23 @@ from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
 # Columns of a summary row that `_summarise` derives from the history, in
-# the order it yields them.
-HISTORY_COLUMNS = [
-    "lead_id",
-    "step_id",
-    "step_sequence",
-    "date_entered",
-    "date_last_entered",
-    "days_closed",
-    "is_current",
-    "is_first",
-    "advanced",
-    "regressed",
-    "lost",
-    "won",
-    "lead_open",
-    "date_won",
-]
+# the order it yields them, with their SQL types.
+HISTORY_COLUMNS = {
+    "lead_id": "int4",
+    "step_id": "int4",
+    "step_sequence": "int4",
+    "date_entered": "timestamp",
+    "date_last_entered": "timestamp",
+    "days_closed": "float8",
+    "is_current": "bool",
+    "is_first": "bool",
+    "advanced": "bool",
+    "regressed": "bool",
+    "lost": "bool",
+    "won": "bool",
+    "lead_open": "bool",
+    "date_won": "timestamp",
+}
 
 
 class SalesFunnelLeadStep(models.Model):
@@ -171,8 +171,7 @@ class SalesFunnelLeadStep(models.Model):
     @api.model
     def _steps(self):
         """{step id: (position, sequence)}, positions in the funnel's order."""
-        steps = self.env["sales.funnel.step"].search([])
-        return {step.id: (position, step.sequence) for position, step in enumerate(steps, start=1)}
+        return self.env["sales.funnel.step"]._funnel_positions()
 
     @api.model
     def _read_events(self, lead_ids):
@@ -198,26 +197,6 @@ class SalesFunnelLeadStep(models.Model):
         return events
 
     @api.model
-    def _read_dimensions(self, lead_ids):
-        """{lead id: values of `LEAD_DIMENSIONS`}, from crm_lead as it is now."""
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH first_wins AS (%(first_wins)s)
-                SELECT lead.id, %(values)s
-                  FROM crm_lead AS lead
-                  LEFT JOIN res_company AS company ON company.id = lead.company_id
-                  LEFT JOIN first_wins ON first_wins.partner_id = lead.partner_id
-                 WHERE lead.id = ANY(%(leads)s)
-                """,
-                first_wins=self._first_wins(lead_ids),
-                values=SQL(", ").join(self.LEAD_DIMENSIONS.values()),
-                leads=list(lead_ids),
-            )
-        )
-        return {lead_id: tuple(values) for lead_id, *values in self.env.cr.fetchall()}
-
-    @api.model
     def _first_wins(self, lead_ids):
         """Per customer (of the given leads), the date of its first won deal."""
         return SQL(
@@ -231,24 +210,15 @@ class SalesFunnelLeadStep(models.Model):
             list(lead_ids),
         )
 
-    @api.model
-    def _compute_rows(self, lead_ids, steps):
-        """Summary rows (`HISTORY_COLUMNS` then `LEAD_DIMENSIONS`) of the leads."""
-        events = self._read_events(lead_ids)
-        dimensions = self._read_dimensions(events)
-        return [
-            row + dimensions[lead_id]
-            for lead_id, lead_events in events.items()
-            if lead_id in dimensions
-            for row in self._summarise(lead_id, lead_events, steps)
-        ]
-
     # ------------------------------------------------------------ keeping up
 
-    # Leads whose summary is to be refreshed, in the transaction's precommit
-    # data: {"moved": ids with new history rows, "changed": ids whose copied
-    # values changed}.
+    # In the transaction's precommit data: the leads whose summary is to be
+    # refreshed, {"moved": ids with new history rows, "changed": ids whose
+    # copied values changed}; and the history of the leads created in the
+    # transaction, {lead id: [(date, not an entry, history id, event)]}, all
+    # of it recorded here, so that it need not be read back.
     PENDING = "sales_funnel_stages.summary_pending"
+    CREATED = "sales_funnel_stages.created_history"
 
     @api.model
     def _mark_pending(self, moved, changed):
@@ -264,14 +234,34 @@ class SalesFunnelLeadStep(models.Model):
         data[self.PENDING]["moved"].update(moved)
         data[self.PENDING]["changed"].update(changed)
 
+    @api.model
+    def _note_created(self, lead_ids):
+        self.env.cr.precommit.data.setdefault(self.CREATED, {}).update((lead_id, []) for lead_id in lead_ids)
+
+    @api.model
+    def _note_events(self, recorded):
+        """History rows just inserted: [(lead id, row id, date, kind, from a
+        won stage, to a won stage, step)]; those of leads created in this
+        transaction are kept."""
+        created = self.env.cr.precommit.data.get(self.CREATED, {})
+        for lead_id, history_id, date, kind, from_won, to_won, to_step in recorded:
+            if lead_id in created:
+                created[lead_id].append(
+                    (date, kind != "enter", history_id, (date, kind, from_won, to_won, to_step))
+                )
+
     def _flush_pending(self):
-        pending = self.env.cr.precommit.data.pop(self.PENDING, None)
-        if not pending:
+        data = self.env.cr.precommit.data
+        if self.PENDING not in data:
             return
         self.env["crm.lead"].flush_model()
+        pending = data.pop(self.PENDING)
+        created = data.get(self.CREATED, {})
         # refreshing is idempotent: a lead marked in work rolled back since
         # is only summarised again from the history it has
-        self.sudo()._refresh(pending["moved"])
+        self.sudo()._refresh(
+            pending["moved"], {lead_id: created[lead_id] for lead_id in pending["moved"] & created.keys()}
+        )
         self.sudo()._refresh_dimensions(pending["changed"] - pending["moved"])
 
     def flush_model(self, fnames=None):
@@ -280,51 +270,38 @@ class SalesFunnelLeadStep(models.Model):
 
     # ------------------------------------------------------------ writing
 
-    def _columns(self):
-        return SQL(", ").join(SQL.identifier(column) for column in [*HISTORY_COLUMNS, *self.LEAD_DIMENSIONS])
-
     @api.model
-    def _refresh(self, lead_ids):
+    def _refresh(self, lead_ids, recorded=None):
         """Bring the summary of the leads in line with their history and
-        their current values. Rows are updated in place when they changed
-        (a move rewrites the two or three rows it touches, not the lead's
-        whole summary), so that the table keeps its order of entry."""
+        their current values: one query to read the history (none for leads
+        whose whole history was `recorded` in this transaction), one to
+        write. Rows are updated in place when they changed (a move rewrites
+        the two or three rows it touches, not the lead's whole summary), so
+        that the table keeps its order of entry."""
         lead_ids = sorted(set(lead_ids))
         if not lead_ids:
             return
+        recorded = recorded or {}
+        events = {lead_id: [event for *_order, event in sorted(rows)] for lead_id, rows in recorded.items()}
+        unknown = [lead_id for lead_id in lead_ids if lead_id not in recorded]
+        if unknown:
+            events.update(self._read_events(unknown))
         steps = self._steps()
-        rows = self._compute_rows(lead_ids, steps)
-        kept = [(row[0], row[1]) for row in rows]
-        self.env.cr.execute(
-            SQL(
-                """
-                DELETE FROM sales_funnel_lead_step
-                 WHERE lead_id = ANY(%s)
-                   AND (lead_id, step_id) NOT IN (SELECT * FROM unnest(%s::int[], %s::int[]))
-                """,
-                lead_ids,
-                [lead_id for lead_id, _step in kept],
-                [step_id for _lead, step_id in kept],
+        rows = [
+            row
+            for lead_id, lead_events in events.items()
+            for row in self._summarise(lead_id, lead_events, steps)
+        ]
+        # what was recorded is the whole history only if none of it was rolled back since
+        complete = SQL("TRUE")
+        if recorded:
+            complete = SQL(
+                "(SELECT COUNT(*) FROM sales_funnel_history WHERE lead_id = ANY(%s)) = %s",
+                list(recorded),
+                sum(len(rows) for rows in recorded.values()),
             )
-        )
-        columns = [*HISTORY_COLUMNS, *self.LEAD_DIMENSIONS]
-        for chunk in split_every(1000, rows):
-            self.env.cr.execute(
-                SQL(
-                    """
-                    INSERT INTO sales_funnel_lead_step (%(columns)s) VALUES %(rows)s
-                    ON CONFLICT (lead_id, step_id) DO UPDATE SET (%(columns)s) = (%(excluded)s)
-                     WHERE (%(current)s) IS DISTINCT FROM (%(excluded)s)
-                    """,
-                    columns=self._columns(),
-                    rows=SQL(", ").join(SQL("%s", tuple(row)) for row in chunk),
-                    excluded=SQL(", ").join(SQL.identifier("excluded", column) for column in columns),
-                    current=SQL(", ").join(
-                        SQL.identifier("sales_funnel_lead_step", column) for column in columns
-                    ),
-                )
-            )
-        self.invalidate_model()
+        if not self._write_rows(lead_ids, rows, upsert=True, complete=complete):
+            self._refresh(recorded)
 
     @api.model
     def _rebuild(self):
@@ -336,16 +313,87 @@ class SalesFunnelLeadStep(models.Model):
         steps = self._steps()
         self.env.cr.execute("SELECT DISTINCT lead_id FROM sales_funnel_history ORDER BY lead_id")
         for lead_ids in split_every(self.REBUILD_CHUNK, [lead_id for (lead_id,) in self.env.cr.fetchall()]):
-            rows = sorted(self._compute_rows(lead_ids, steps), key=lambda row: row[3])
-            for chunk in split_every(1000, rows):
-                self.env.cr.execute(
-                    SQL(
-                        "INSERT INTO sales_funnel_lead_step (%s) VALUES %s",
-                        self._columns(),
-                        SQL(", ").join(SQL("%s", tuple(row)) for row in chunk),
-                    )
-                )
+            rows = sorted(self._rows_of(lead_ids, steps), key=lambda row: row[3])
+            self._write_rows(lead_ids, rows, upsert=False)
         self.invalidate_model()
+
+    @api.model
+    def _rows_of(self, lead_ids, steps):
+        """The summary rows (`HISTORY_COLUMNS`) of the leads, from their history."""
+        events = self._read_events(lead_ids)
+        return [
+            row
+            for lead_id, lead_events in events.items()
+            for row in self._summarise(lead_id, lead_events, steps)
+        ]
+
+    @api.model
+    def _write_rows(self, lead_ids, rows, upsert, complete=None):
+        """Store `rows` with the leads' current values (`LEAD_DIMENSIONS`,
+        read in the same statement), if the SQL condition `complete` holds;
+        return whether it did. `upsert`: rows of the leads that are not in
+        `rows` are deleted, the others inserted or updated; else the rows are
+        only inserted (into a table emptied first)."""
+        columns = [*HISTORY_COLUMNS, *self.LEAD_DIMENSIONS]
+        fresh = SQL(
+            "SELECT * FROM unnest(%s) AS fresh(%s)",
+            SQL(", ").join(
+                SQL("%s::%s[]", [row[index] for row in rows], SQL(column_type))
+                for index, column_type in enumerate(HISTORY_COLUMNS.values())
+            ),
+            SQL(", ").join(SQL.identifier(column) for column in HISTORY_COLUMNS),
+        )
+        gone = SQL()
+        conflict = SQL()
+        if upsert:
+            gone = SQL(
+                """, gone AS (
+                    DELETE FROM sales_funnel_lead_step AS summary
+                     WHERE summary.lead_id = ANY(%s) AND (SELECT ok FROM checked)
+                       AND NOT EXISTS (SELECT 1 FROM fresh
+                                        WHERE fresh.lead_id = summary.lead_id AND fresh.step_id = summary.step_id)
+                )""",
+                list(lead_ids),
+            )
+            conflict = SQL(
+                "ON CONFLICT (lead_id, step_id) DO UPDATE SET (%(columns)s) = (%(excluded)s)"
+                " WHERE (%(current)s) IS DISTINCT FROM (%(excluded)s)",
+                columns=SQL(", ").join(SQL.identifier(column) for column in columns),
+                excluded=SQL(", ").join(SQL.identifier("excluded", column) for column in columns),
+                current=SQL(", ").join(
+                    SQL.identifier("sales_funnel_lead_step", column) for column in columns
+                ),
+            )
+        # data-modifying parts of a WITH run whether or not the query reads them
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH fresh AS (%(fresh)s), first_wins AS (%(first_wins)s), checked AS (SELECT %(complete)s AS ok)
+                     %(gone)s, written AS (
+                    INSERT INTO sales_funnel_lead_step (%(columns)s)
+                    SELECT fresh.*, %(dimensions)s
+                      FROM fresh
+                      JOIN crm_lead AS lead ON lead.id = fresh.lead_id
+                      LEFT JOIN res_company AS company ON company.id = lead.company_id
+                      LEFT JOIN first_wins ON first_wins.partner_id = lead.partner_id
+                     WHERE (SELECT ok FROM checked)
+                    %(conflict)s
+                    RETURNING 1
+                )
+                SELECT ok FROM checked
+                """,
+                fresh=fresh,
+                first_wins=self._first_wins(lead_ids),
+                complete=complete or SQL("TRUE"),
+                gone=gone,
+                columns=SQL(", ").join(SQL.identifier(column) for column in columns),
+                dimensions=SQL(", ").join(self.LEAD_DIMENSIONS.values()),
+                conflict=conflict,
+            )
+        )
+        [(written,)] = self.env.cr.fetchall()
+        self.invalidate_model()
+        return written
 
     @api.model
     def _refresh_dimensions(self, lead_ids):

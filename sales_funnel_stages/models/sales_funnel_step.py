@@ -1,6 +1,6 @@
 from itertools import pairwise
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 
@@ -116,7 +116,26 @@ class SalesFunnelStep(models.Model):
                     )
                 )
 
+    @api.model
+    @tools.ormcache()
+    def _funnel_positions(self):
+        """{step id: (position, sequence)}, positions in the funnel's order:
+        read on every recorded move, cached until the steps change."""
+        steps = self.sudo().search([])
+        return {step.id: (position, step.sequence) for position, step in enumerate(steps, start=1)}
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
     def write(self, vals):
+        if {"sequence", "active"} & vals.keys():
+            self.env.registry.clear_cache()
         reordered = "sequence" in vals and any(step.sequence != vals["sequence"] for step in self)
         stages = self.env["crm.stage"]
         if "weight" in vals:

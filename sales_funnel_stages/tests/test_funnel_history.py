@@ -202,3 +202,17 @@ class TestEveryPathIsRecorded(FunnelCase):
         last = lead.sudo().funnel_history_ids.sorted("id")[-1]
         self.assertEqual(last.date, self.env.cr.now())
         self.assertGreaterEqual(self._summary(lead)["identify"].days_closed, 0)
+
+    def test_work_rolled_back_is_not_summarised(self):
+        """A move undone by a savepoint that keeps the rest of the
+        transaction: the summary follows the history as it is."""
+        lead = self._lead("identify")
+        with self.env.cr.savepoint(flush=False) as savepoint:
+            lead.stage_id = self.stage["needs"]
+            savepoint.rollback()
+        self.env.invalidate_all()
+        self.assertEqual(lead.stage_id, self.stage["identify"])
+        self.assertEqual(lead.funnel_history_ids.mapped("kind"), ["enter"])
+        summary = self._summary(lead)
+        self.assertEqual(set(summary), {"identify"})
+        self.assertTrue(summary["identify"].is_current)

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import FunnelCase
 
@@ -84,6 +84,29 @@ class TestPriorityTier(FunnelCase):
         self.assertEqual(partner.funnel_best_tier, "b")
         small.action_set_lost()
         self.assertFalse(partner.funnel_best_tier, "no open opportunity left")
+
+    def test_partner_best_tier_shows_what_the_reader_may_see(self):
+        """An own-documents salesperson does not learn the tier of another's
+        opportunity through the customer, nor a user of another company."""
+        partner = self.env["res.partner"].create({"name": "Shared customer"})
+        soon = date.today() + timedelta(days=5)
+        self._lead(
+            "needs", partner_id=partner.id, expected_revenue=90000, date_deadline=soon
+        )  # A, the salesman's
+        other = new_test_user(self.env, "tier_other_salesman", groups="sales_team.group_sale_salesman")
+        self.assertEqual(partner.funnel_best_tier, "a")
+        self.assertFalse(partner.with_user(other).funnel_best_tier)
+        Partner = self.env["res.partner"].with_user(other)
+        self.assertFalse(Partner.search([("id", "=", partner.id), ("funnel_best_tier", "=", "a")]))
+        self.assertTrue(
+            self.env["res.partner"].search([("id", "=", partner.id), ("funnel_best_tier", "=", "a")])
+        )
+        company_b = self.env["res.company"].create({"name": "Tier B"})
+        outsider = new_test_user(
+            self.env, "tier_outsider", groups="sales_team.group_sale_salesman_all_leads", company_id=company_b.id,
+            company_ids=company_b.ids,
+        )  # fmt: skip
+        self.assertFalse(partner.with_user(outsider).funnel_best_tier)
 
     def test_filter_and_group_by(self):
         leads = self._lead("needs", expected_revenue=5) | self._lead("needs", expected_revenue=50000)
