@@ -307,6 +307,17 @@ class CrmLead(models.Model):
             missing=", ".join(missing),
         )
 
+    def _funnel_gates_unmet_at_win(self):
+        """Whether the lead, won now, misses what a gated step asks for, on
+        a team that enforces gates."""
+        self.ensure_one()
+        if not self.team_id.use_funnel_gates:
+            return False
+        steps = self.env["sales.funnel.step"].search([("requires_need", "=", True)]) | self.env[
+            "sales.funnel.step"
+        ].search([("requires_authority", "=", True)])
+        return any(self._funnel_missing_gates(step) for step in steps)
+
     @api.onchange("stage_id")
     def _onchange_stage_id_funnel_gate(self):
         """The form says why before saving, and puts the stage back."""

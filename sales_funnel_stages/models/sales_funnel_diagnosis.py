@@ -20,6 +20,7 @@ LEAD_LISTS = {
     "disqualify": "is_man_disqualify OR is_idle",
     "won": "is_won",
     "won_no_history": "is_won_no_history",
+    "won_unmet_gates": "is_won_unmet_gates",
 }
 
 
@@ -130,6 +131,13 @@ class SalesFunnelDiagnosis(models.Model):
         "stage.",
     )
 
+    won_unmet_gates_count = fields.Integer(
+        string="Won With Unmet Gates",
+        readonly=True,
+        help="Deals won in the closing window while they missed what a gated step asks for (Need, "
+        "Authority): winning is never refused, it is shown here.",
+    )
+
     warn_lumpy = fields.Boolean(string="Lumpy Closing", readonly=True)
     warn_few_open = fields.Boolean(string="Few Opportunities", readonly=True)
     warn_busy = fields.Boolean(string="Busy but Empty", readonly=True)
@@ -137,6 +145,7 @@ class SalesFunnelDiagnosis(models.Model):
     warn_stalled = fields.Boolean(string="Stalled Opportunities", readonly=True)
     warn_disqualify = fields.Boolean(string="To Disqualify", readonly=True)
     warn_won_no_history = fields.Boolean(string="Won Off the Funnel", readonly=True, groups=MANAGER_GROUP)
+    warn_won_unmet_gates = fields.Boolean(string="Won With Unmet Gates", readonly=True)
     warning_count = fields.Integer(string="Warnings", readonly=True)
     warning_text = fields.Text(string="Diagnosis", compute="_compute_warning_text")
 
@@ -192,7 +201,11 @@ class SalesFunnelDiagnosis(models.Model):
                                 WHERE win.lead_id = lead.id
                                   AND (win.kind = 'won' OR (win.kind = 'enter' AND won_stage.is_won))),
                               'infinity')
-                   ) AS is_won_no_history
+                   ) AS is_won_no_history,
+                   NOT state.is_open AND EXISTS (
+                       SELECT 1 FROM sales_funnel_history AS win
+                        WHERE win.lead_id = lead.id AND win.kind = 'won' AND win.gates_unmet
+                   ) AS is_won_unmet_gates
               FROM crm_lead AS lead
               LEFT JOIN crm_team AS team ON team.id = lead.team_id
               JOIN settings ON settings.company_id = COALESCE(team.company_id, %(company)s)
@@ -281,7 +294,7 @@ class SalesFunnelDiagnosis(models.Model):
         zeros = SQL(
             "0 AS open_count, 0 AS expected_revenue, 0 AS weighted_revenue, 0 AS sized_count, 0 AS small_count, "
             "0 AS stalled_count, 0 AS man_disqualify_count, 0 AS idle_count, 0 AS disqualify_count, "
-            "0 AS won_count, 0 AS won_amount, 0 AS won_no_history_count"
+            "0 AS won_count, 0 AS won_amount, 0 AS won_no_history_count, 0 AS won_unmet_gates_count"
         )
         return SQL(
             """
@@ -304,6 +317,7 @@ class SalesFunnelDiagnosis(models.Model):
                        is_stalled::int AS stalled_count, is_man_disqualify::int AS man_disqualify_count,
                        is_idle::int AS idle_count, (is_man_disqualify OR is_idle)::int AS disqualify_count,
                        is_won::int AS won_count, won_amount, is_won_no_history::int AS won_no_history_count,
+                       is_won_unmet_gates::int AS won_unmet_gates_count,
                        0 AS activity_count
                   FROM facts
                 UNION ALL
@@ -326,6 +340,7 @@ class SalesFunnelDiagnosis(models.Model):
                        SUM(man_disqualify_count) AS man_disqualify_count, SUM(idle_count) AS idle_count,
                        SUM(disqualify_count) AS disqualify_count, SUM(won_count) AS won_count,
                        SUM(won_amount) AS won_amount, SUM(won_no_history_count) AS won_no_history_count,
+                       SUM(won_unmet_gates_count) AS won_unmet_gates_count,
                        SUM(activity_count) AS activity_count
                   FROM rows
                  GROUP BY GROUPING SETS ((company_id, team_id, user_id), (company_id, team_id))
@@ -358,7 +373,7 @@ class SalesFunnelDiagnosis(models.Model):
                        best.best_month::date AS best_month, COALESCE(best.best_month_amount, 0) AS best_month_amount,
                        CASE WHEN totals.won_amount > 0
                             THEN 100.0 * best.best_month_amount / totals.won_amount ELSE 0 END AS lumpy_share,
-                       totals.won_no_history_count,
+                       totals.won_no_history_count, totals.won_unmet_gates_count,
                        totals.won_amount > 0
                            AND best.best_month_amount * 100 > company.funnel_health_lumpy_share * totals.won_amount
                            AS warn_lumpy,
@@ -371,7 +386,8 @@ class SalesFunnelDiagnosis(models.Model):
                            AS warn_no_small,
                        totals.stalled_count > 0 AS warn_stalled,
                        totals.disqualify_count > 0 AS warn_disqualify,
-                       totals.won_no_history_count > 0 AS warn_won_no_history
+                       totals.won_no_history_count > 0 AS warn_won_no_history,
+                       totals.won_unmet_gates_count > 0 AS warn_won_unmet_gates
                   FROM totals
                   JOIN res_company AS company ON company.id = totals.company_id
                   LEFT JOIN members ON members.team_id = totals.team_id AND totals.is_team
@@ -383,7 +399,7 @@ class SalesFunnelDiagnosis(models.Model):
             )
             SELECT diagnosis.*,
                    warn_lumpy::int + warn_few_open::int + warn_busy::int + warn_no_small::int
-                       + warn_stalled::int + warn_disqualify::int AS warning_count
+                       + warn_stalled::int + warn_disqualify::int + warn_won_unmet_gates::int AS warning_count
               FROM diagnosis
             """,
             facts=self._lead_facts(teams),
@@ -567,6 +583,18 @@ class SalesFunnelDiagnosis(models.Model):
                         ),
                     )
                 )
+            if row.warn_won_unmet_gates:
+                warnings.append(
+                    (
+                        "won_unmet_gates",
+                        self.env._(
+                            "%(count)s deals won in the last %(months)s months with unmet stage gates (Need or "
+                            "Authority not confirmed).",
+                            count=row.won_unmet_gates_count,
+                            months=company.funnel_health_months,
+                        ),
+                    )
+                )
             if show_restricted and row.sudo().warn_won_no_history:
                 warnings.append(
                     (
@@ -624,6 +652,7 @@ class SalesFunnelDiagnosis(models.Model):
             "best_month",
             "best_month_amount",
             "lumpy_share",
+            "won_unmet_gates_count",
             "warning_count",
         ]
         result = []
@@ -681,6 +710,9 @@ class SalesFunnelDiagnosis(models.Model):
 
     def action_open_won_without_history(self):
         return self._action_leads("won_no_history", self.env._("Won Without Funnel History"))
+
+    def action_open_won_unmet_gates(self):
+        return self._action_leads("won_unmet_gates", self.env._("Won With Unmet Gates"))
 
     @api.model
     def action_open_all_won_without_history(self):

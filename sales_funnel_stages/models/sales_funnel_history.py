@@ -67,6 +67,12 @@ class SalesFunnelHistory(models.Model):
     expected_revenue = fields.Monetary(readonly=True, aggregator="sum_currency")
     weighted_revenue = fields.Monetary(readonly=True, aggregator="sum_currency")
     changed_by_id = fields.Many2one("res.users", string="Changed by", readonly=True)
+    gates_unmet = fields.Boolean(
+        string="Won Past Unmet Gates",
+        readonly=True,
+        help="A win of an opportunity of a team that enforces stage gates, while it missed what a gated "
+        "step asks for: winning is never refused, the funnel health shows it instead.",
+    )
 
     # ------------------------------------------------------------ observing crm_lead
 
@@ -180,6 +186,7 @@ class SalesFunnelHistory(models.Model):
                 lead.expected_revenue,
                 lead.weighted_revenue,
                 self.env.uid,
+                kind == "won" and lead._funnel_gates_unmet_at_win(),
             )
             for lead, kind, from_stage, to_stage in events
         ]
@@ -188,7 +195,7 @@ class SalesFunnelHistory(models.Model):
                 """
                 INSERT INTO sales_funnel_history (
                     lead_id, date, kind, from_stage_id, to_stage_id, from_step_id, to_step_id, user_id,
-                    team_id, company_id, expected_revenue, weighted_revenue, changed_by_id)
+                    team_id, company_id, expected_revenue, weighted_revenue, changed_by_id, gates_unmet)
                 VALUES %s
                 RETURNING id
                 """,

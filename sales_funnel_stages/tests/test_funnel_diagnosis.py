@@ -318,6 +318,23 @@ class TestFunnelDiagnosis(FunnelCase):
         with self.assertRaises(AccessError):
             as_salesman.read(["won_no_history_count"])
 
+    def test_won_with_unmet_gates(self):
+        """Winning is never refused by a gate; the health shows it."""
+        self.team.use_funnel_gates = True
+        unmet = self._leads(1, self.salesman, "identify")
+        unmet.action_set_won()  # Need and Authority unknown: straight to won
+        met = self._leads(1, self.salesman, "identify", man_need="yes", man_authority="yes")
+        met.action_set_won()
+        self.assertEqual((unmet | met).mapped("won_status"), ["won", "won"])
+        row = self._diagnose(user=self.salesman)["salesperson", self.salesman.id]
+        self.assertEqual(row["won_unmet_gates_count"], 1)
+        self.assertIn("won_unmet_gates", self._codes(row))
+        with freeze_time(self.now):
+            action = self.Diagnosis.with_user(self.salesman).browse(row["id"]).action_open_won_unmet_gates()
+        self.assertEqual(action["domain"][0][2], unmet.ids)
+        # counted in the badge like every warning shown to the reader
+        self.assertEqual(row["warning_count"], len(row["warnings"]))
+
     def test_weekly_mails_carry_the_warnings(self):
         """The weekly report: the leader's mail lists the team's warnings,
         deals won off the funnel only for a Sales administrator."""
