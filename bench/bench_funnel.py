@@ -83,11 +83,21 @@ def main():
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--reuse", action="store_true", help="query the database of the last run, no install")
     parser.add_argument("--db", default="sfs_bench_funnel", help="the database to install in and query")
+    parser.add_argument("--churn", type=int, default=0, help="live stage moves made before measuring")
     args = parser.parse_args()
     bench = Bench(args.leads)
     bench.ensure_template()
     db = args.db
     install_total, phases = (float("nan"), {}) if args.reuse else bench.install_addon(bench.copy(db))
+    churn = ""
+    if args.churn:
+        churned = bench.odoo_bin(
+            db,
+            subcommand="shell",
+            stdin=(BENCH / "churn.py").read_text(),
+            environ={"BENCH_CHURN": str(args.churn)},
+        )
+        churn = next(line for line in churned.splitlines() if line.startswith("CHURN "))[len("CHURN ") :]
     # steady state, as autovacuum leaves it: the install's UPDATE of crm_lead
     # leaves a dead version of every lead, which would slow the stock queries
     bench.psql(db, "VACUUM ANALYZE crm_lead, sales_funnel_history, sales_funnel_lead_step")
@@ -112,6 +122,7 @@ def main():
             f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores: {args.leads:,} leads, "
             f"{measured['history_rows']:,} history rows, {measured['summary_rows']:,} per-lead step rows; "
             f"medians of {args.runs} runs. The year holds {measured['year_rows']:,} step entries."
+            + (f" Measured after {churn} (live stage moves through the ORM), then VACUUM." if churn else "")
         ),
         "",
         "| query | in-process ms | JSON-RPC ms |",

@@ -35,7 +35,8 @@ for round_ in range({rounds} + 1):
     for lead in leads:
         stages = pipeline(lead.team_id)
         position = list(stages).index(lead.stage_id) if lead.stage_id in stages else 0
-        target = stages[position + 1] if position + 1 < len(stages) and round_ % 2 == 0 else stages[max(position - 1, 0)]
+        forward = position + 1 < len(stages) and round_ % 2 == 0
+        target = stages[position + 1] if forward else stages[max(position - 1, 0)]
         if target == lead.stage_id:
             target = stages[(position + 1) % len(stages)]
         started = time.perf_counter()
@@ -55,7 +56,9 @@ def drags(bench, db, rounds, count):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--drags", type=int, default=100)

@@ -45,13 +45,14 @@ class Bench:
             raise RuntimeError(f"psql -f {path.name} failed:\n{result.stderr[-3000:]}")
         return result.stdout
 
-    def odoo_bin(self, db, *args, subcommand=None, stdin=None):
+    def odoo_bin(self, db, *args, subcommand=None, stdin=None, environ=None):
         cmd = harness.odoo_cmd(
             self.odoo, "-d", db, "--no-http", "--log-level=warn", *args, subcommand=subcommand
         )
         result = subprocess.run(
-            cmd, env=os.environ | self.env, input=stdin, capture_output=True, text=True, check=False
-        )
+            cmd, env=os.environ | self.env | (environ or {}), input=stdin, capture_output=True, text=True,
+            check=False,
+        )  # fmt: skip
         if result.returncode:
             raise RuntimeError(f"odoo-bin failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
         return result.stdout
