@@ -145,7 +145,7 @@ class SalesFunnelDiagnosis(models.Model):
     warn_stalled = fields.Boolean(string="Stalled Opportunities", readonly=True)
     warn_disqualify = fields.Boolean(string="To Disqualify", readonly=True)
     warn_won_no_history = fields.Boolean(string="Won Off the Funnel", readonly=True, groups=MANAGER_GROUP)
-    warn_won_unmet_gates = fields.Boolean(string="Won With Unmet Gates", readonly=True)
+    warn_won_unmet_gates = fields.Boolean(string="Won Past the Gates", readonly=True)
     warning_count = fields.Integer(string="Warnings", readonly=True)
     warning_text = fields.Text(string="Diagnosis", compute="_compute_warning_text")
 

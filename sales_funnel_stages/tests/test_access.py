@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import FunnelCase
 
@@ -39,3 +39,55 @@ class TestFunnelAccess(FunnelCase):
             {"funnel_weight_custom": True, "funnel_weight": 95.0}
         )
         self.assertEqual(self.stage["negotiation"].funnel_weight, 95.0)
+
+
+@tagged("post_install", "-at_install")
+class TestAccessFollowsTheLeadNow(FunnelCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team.use_funnel_gates = False
+        cls.company_a = cls.company
+        cls.company_b = cls.env["res.company"].create({"name": "Access B"})
+        both = (cls.company_a | cls.company_b).ids
+        cls.only_a = new_test_user(
+            cls.env, "access_only_a", groups="sales_team.group_sale_manager", company_id=cls.company_a.id,
+            company_ids=[cls.company_a.id],
+        )  # fmt: skip
+        cls.only_b = new_test_user(
+            cls.env, "access_only_b", groups="sales_team.group_sale_salesman_all_leads",
+            company_id=cls.company_b.id, company_ids=[cls.company_b.id],
+        )  # fmt: skip
+        cls.both = new_test_user(
+            cls.env, "access_both", groups="sales_team.group_sale_manager", company_id=cls.company_a.id,
+            company_ids=both,
+        )  # fmt: skip
+
+    def test_history_of_a_lead_that_changed_company(self):
+        lead = self._lead("identify", expected_revenue=77777)
+        lead.stage_id = self.stage["needs"]
+        team_b = self.env["crm.team"].create({"name": "Team B", "company_id": self.company_b.id})
+        lead.write({"team_id": team_b.id, "company_id": self.company_b.id, "user_id": False})
+        History = self.env["sales.funnel.history"]
+        domain = [("lead_id", "=", lead.id)]
+        self.assertFalse(History.with_user(self.only_a).search(domain), "no longer company A's")
+        self.assertEqual(len(History.with_user(self.only_b).search(domain)), len(History.search(domain)))
+
+    def test_a_workbook_is_its_makers_alone(self):
+        export = (
+            self.env["sales.funnel.export"]
+            .with_user(self.both)
+            .with_context(allowed_company_ids=[self.company_a.id, self.company_b.id])
+            .create({"period": "this_month"})
+        )
+        export.action_export()
+        self.assertTrue(export.file_data)
+        with self.assertRaises(AccessError):
+            export.with_user(self.only_a).read(["file_data"])
+        with self.assertRaises(AccessError):
+            self.env["ir.binary"].with_user(self.only_a)._find_record(
+                res_model="sales.funnel.export", res_id=export.id
+            )
+        self.assertFalse(
+            self.env["sales.funnel.export"].with_user(self.only_a).search([("id", "=", export.id)])
+        )
