@@ -387,13 +387,14 @@ class SalesFunnelReport(models.Model):
         [(lead_ids,)] = self._read_group(
             Domain(domain or []) & Domain("step_id", "=", step.id), [], ["lead_id:array_agg_distinct"]
         )
+        # views by id only: reading them (their name) is for administrators
         search_view = self.env.ref("crm.view_crm_case_opportunities_filter")
         return {
             "type": "ir.actions.act_window",
             "name": step.name,
             "res_model": "crm.lead",
             "views": [(self.env.ref("crm.crm_case_tree_view_oppor").id, "list"), (False, "form")],
-            "search_view_id": (search_view.id, search_view.name),
+            "search_view_id": [search_view.id, False],
             "domain": [("id", "in", lead_ids)],
             "context": {"active_test": False},
         }

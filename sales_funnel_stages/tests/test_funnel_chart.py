@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import ValidationError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
@@ -69,6 +69,27 @@ class TestFunnelChart(HttpCase):
         needs = self.env.ref("sales_funnel_stages.sales_funnel_step_needs")
         action = Report.action_open_step_leads(team_domain, needs.id)
         self.assertEqual(Lead.search(action["domain"]), self.leads[:4])
+
+    def test_step_leads_action_for_every_role(self):
+        """Every role that sees the chart drills down, into what it may see."""
+        salesman = new_test_user(self.env, "chart_salesman", groups="sales_team.group_sale_salesman")
+        all_leads = new_test_user(
+            self.env, "chart_all_leads", groups="sales_team.group_sale_salesman_all_leads"
+        )
+        manager = new_test_user(self.env, "chart_manager", groups="sales_team.group_sale_manager")
+        self.team.member_ids = salesman | manager  # the leads stay in the team
+        self.leads[:2].user_id = salesman
+        self.leads[2:].user_id = manager
+        step = self.env.ref("sales_funnel_stages.sales_funnel_step_identify")
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        for user, expected in ((salesman, self.leads[:2]), (all_leads, self.leads), (manager, self.leads)):
+            with self.subTest(user=user.login):
+                action = (
+                    self.env["sales.funnel.report"]
+                    .with_user(user)
+                    .action_open_step_leads([("team_id", "=", self.team.id)], step.id)
+                )
+                self.assertEqual(Lead.search(action["domain"]), expected)
 
     def test_funnel_view_validation(self):
         """A funnel view draws a model's funnel: none without one, no content."""
