@@ -430,6 +430,25 @@ class TestFunnelExport(FunnelExportCase):
         self.assertNotIn(menu.id, self.env["ir.ui.menu"].with_user(self.salesman)._visible_menu_ids())
         self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(self.manager)._visible_menu_ids())
 
+    def test_team_leader_exports(self):
+        """A team leader with "All Documents" exports what their rules let
+        them read, as the weekly mail sends them."""
+        leader = new_test_user(
+            self.env, "funnel_export_team_leader", groups="sales_team.group_sale_salesman_all_leads"
+        )
+        self.team.user_id = leader
+        menu = self.env.ref("sales_funnel_stages.sales_funnel_export_menu")
+        self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(leader)._visible_menu_ids())
+        with freeze_time(day(EXPORTED_ON)):
+            wizard = self.env["sales.funnel.export"].with_user(leader).create(self.week)
+            wizard.action_export()
+        table = self._table(self._read(base64.b64decode(wizard.file_data))["Summary"], "Funnel Step")
+        expected = self._expected_funnel(WEEK)
+        self.assertEqual(
+            [table[self.step[code].name]["Entered"] for code in STEPS],
+            [expected[code]["entered"] for code in STEPS],
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestFunnelExportCompanies(FunnelExportCase):

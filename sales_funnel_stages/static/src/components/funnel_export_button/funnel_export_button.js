@@ -3,8 +3,8 @@ import { user } from "@web/core/user";
 import { useService } from "@web/core/utils/hooks";
 
 /**
- * Opens the funnel export wizard from the funnel analysis views; Sales
- * administrators only (the wizard refuses everyone else anyway).
+ * Opens the funnel export wizard from the funnel analysis views; for the
+ * users who see all documents (the wizard refuses everyone else anyway).
  */
 export class FunnelExportButton extends Component {
     static template = "sales_funnel_stages.FunnelExportButton";
@@ -13,7 +13,7 @@ export class FunnelExportButton extends Component {
     setup() {
         this.action = useService("action");
         onWillStart(async () => {
-            this.isManager = await user.hasGroup("sales_team.group_sale_manager");
+            this.canExport = await user.hasGroup("sales_team.group_sale_salesman_all_leads");
         });
     }
 
