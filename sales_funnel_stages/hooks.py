@@ -45,9 +45,10 @@ BULK_SETTINGS = {
     "work_mem": "1GB",
     "maintenance_work_mem": "1GB",
     "jit": "off",
-    "enable_nestloop": "off",
-    "enable_mergejoin": "off",
 }
+# For the backfill's one statement over whole tables only: the per-lead
+# summary is written chunk by chunk, each chunk joined to the leads by id.
+WHOLE_TABLE_SETTINGS = dict(BULK_SETTINGS, enable_nestloop="off", enable_mergejoin="off")
 
 
 def pre_init_hook(env):
@@ -78,20 +79,30 @@ def pre_init_hook(env):
 
 def post_init_hook(env):
     steps = [
-        ("map stages onto funnel steps", env["crm.stage"]._funnel_setup_stages, None),
-        ("fill weighted revenues and tiers", env["crm.lead"]._funnel_refresh_values, None),
-        ("rebuild the stage history", env["sales.funnel.history"]._backfill, "sales_funnel_history"),
-        ("summarise the funnel per lead", env["sales.funnel.lead.step"]._rebuild, "sales_funnel_lead_step"),
+        ("map stages onto funnel steps", env["crm.stage"]._funnel_setup_stages, None, None),
+        ("fill weighted revenues and tiers", env["crm.lead"]._funnel_refresh_values, None, None),
+        (
+            "rebuild the stage history",
+            env["sales.funnel.history"]._backfill,
+            "sales_funnel_history",
+            WHOLE_TABLE_SETTINGS,
+        ),
+        (
+            "summarise the funnel per lead",
+            env["sales.funnel.lead.step"]._rebuild,
+            "sales_funnel_lead_step",
+            BULK_SETTINGS,
+        ),
     ]
-    for name, step, bulk_table in steps:
+    for name, step, bulk_table, settings in steps:
         started = time.monotonic()
-        with bulk_load(env.cr, bulk_table):
+        with bulk_load(env.cr, bulk_table, settings):
             step()
         _logger.info("sales_funnel_stages install: %s in %.1f s", name, time.monotonic() - started)
 
 
 @contextmanager
-def bulk_load(cr, table):
+def bulk_load(cr, table, settings=BULK_SETTINGS):
     """Fill a new, empty table of millions of rows fast: without its
     primary key, other indexes, unique constraints and foreign keys, which
     would be maintained or checked row by row (on the stage history, keeping
@@ -128,7 +139,7 @@ def bulk_load(cr, table):
         cr.execute(SQL("ALTER TABLE %s DROP CONSTRAINT %s", SQL.identifier(table), SQL.identifier(name)))
     for name, _definition in indexes:
         cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
-    previous = _set_local(cr, BULK_SETTINGS)
+    previous = _set_local(cr, settings)
     yield
     for _name, definition in indexes:
         cr.execute(definition)

@@ -1,3 +1,4 @@
+from . import sales_funnel_finite_mixin
 from . import sales_funnel_sql_view
 from . import sales_funnel_step
 from . import crm_stage

@@ -4,7 +4,7 @@ from odoo.tools import SQL
 
 
 class ResCompany(models.Model):
-    _inherit = "res.company"
+    _inherit = ["res.company", "sales.funnel.finite.mixin"]
 
     # Funnel method, section 5: what is "big" and what is "short" is the
     # company's call; these defaults match the report's 30,000 size bucket

@@ -43,6 +43,7 @@ class SalesFunnelPlan(models.Model):
     """
 
     _name = "sales.funnel.plan"
+    _inherit = ["sales.funnel.finite.mixin"]
     _description = "Sales Funnel Plan"
     _order = "date_from desc, id desc"
     _check_company_auto = True
@@ -325,6 +326,11 @@ class SalesFunnelPlan(models.Model):
                     self.env._("The period of “%(plan)s” must end after it starts.", plan=plan.name)
                 )
 
+    # While a plan is written, its lines' shares are checked once, by the
+    # plan, when all of them are written; a line written on its own is
+    # checked at once (see `_check_plan_shares` of the lines).
+    CHECKING_LINES = "funnel_plan_checking_lines"
+
     @api.constrains("plan_mode", "size_ids", "member_ids")
     def _check_shares(self):
         for plan in self:
@@ -356,9 +362,16 @@ class SalesFunnelPlan(models.Model):
             if "member_ids" not in vals and not vals.get("user_id") and vals.get("team_id"):
                 team = self.env["crm.team"].browse(vals["team_id"])
                 vals["member_ids"] = self._even_members(team.member_ids)
-        plans = super().create(vals_list)
+        plans = super(SalesFunnelPlan, self.with_context(**{self.CHECKING_LINES: True})).create(vals_list)
         plans._complete_lines()
-        return plans
+        return plans.with_env(self.env)
+
+    def write(self, vals):
+        return super(SalesFunnelPlan, self.with_context(**{self.CHECKING_LINES: True})).write(vals)
+
+    @api.constrains("team_id")
+    def _check_members_of_team(self):
+        self.member_ids._check_member_of_team()
 
     def _complete_lines(self):
         """Plans created with some lines only get the others (every deal

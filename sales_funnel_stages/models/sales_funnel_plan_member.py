@@ -9,6 +9,7 @@ class SalesFunnelPlanMember(models.Model):
     of the deals, and their coverage at each funnel step."""
 
     _name = "sales.funnel.plan.member"
+    _inherit = ["sales.funnel.finite.mixin"]
     _description = "Sales Funnel Plan Salesperson"
     _order = "plan_id, share desc, id"
 
@@ -43,6 +44,31 @@ class SalesFunnelPlanMember(models.Model):
                         share=member.share,
                     )
                 )
+
+    @api.constrains("user_id", "plan_id")
+    def _check_member_of_team(self):
+        for member in self:
+            team = member.plan_id.team_id
+            if team and member.user_id not in team.member_ids | team.user_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s is not a member of the sales team “%(team)s”: add them to the team first.",
+                        user=member.user_id.name,
+                        team=team.name,
+                    )
+                )
+
+    @api.constrains("share", "plan_id")
+    def _check_plan_shares(self):
+        if not self.env.context.get(self.plan_id.CHECKING_LINES):
+            self.plan_id._check_shares()
+
+    def unlink(self):
+        plans = self.plan_id
+        result = super().unlink()
+        if not self.env.context.get(plans.CHECKING_LINES):
+            plans.exists()._check_shares()
+        return result
 
     @api.model_create_multi
     def create(self, vals_list):

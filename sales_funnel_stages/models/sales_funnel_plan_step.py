@@ -21,6 +21,7 @@ class SalesFunnelPlanStep(models.Model):
     """
 
     _name = "sales.funnel.plan.step"
+    _inherit = ["sales.funnel.finite.mixin"]
     _description = "Sales Funnel Plan Step"
     _order = "plan_id, sequence, id"
 

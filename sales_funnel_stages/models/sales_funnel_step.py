@@ -13,6 +13,7 @@ class SalesFunnelStep(models.Model):
     """
 
     _name = "sales.funnel.step"
+    _inherit = ["sales.funnel.finite.mixin"]
     _description = "Sales Funnel Step"
     _order = "sequence, id"
 

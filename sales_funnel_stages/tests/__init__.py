@@ -13,3 +13,4 @@ from . import test_stage_weights
 from . import test_buying_roles
 from . import test_funnel_diagnosis
 from . import test_funnel_plan
+from . import test_bad_input

@@ -343,8 +343,32 @@ class TestFunnelPlan(FunnelCase):
         with self._refused("must end after it starts"):
             plan.date_to = plan.date_from - timedelta(days=1)
         with self._refused("shares of .* must sum to 100 %, not 60.0 %"):
-            plan.write({"member_ids": [Command.update(plan.member_ids[0].id, {"share": 60.0}),
-                                       Command.create({"user_id": self.manager.id, "share": 0.0})]})  # fmt: skip
+            plan.write({"member_ids": [Command.update(plan.member_ids[0].id, {"share": 60.0})]})
+        with self._refused("is not a member of the sales team"):
+            plan.write({"member_ids": [Command.create({"user_id": self.manager.id, "share": 0.0})]})
+
+    def test_lines_checked_where_they_change(self):
+        """Lines written, created or deleted on their own are checked as
+        the plan's form checks them."""
+        other = new_test_user(self.env, "plan_second_member", groups="sales_team.group_sale_salesman")
+        self.team.member_ids |= other
+        plan = self._plan(plan_mode="mix")
+        members = plan.member_ids
+        self.assertEqual(sorted(members.mapped("share")), [50.0, 50.0])
+        with self._refused("shares of .* must sum to 100 %, not 140.0 %"):
+            members[0].share = 90.0
+        with self._refused("shares of .* must sum to 100 %, not 50.0 %"):
+            members[0].unlink()
+        with self._refused("is not a member of the sales team"):
+            self.env["sales.funnel.plan.member"].create({"plan_id": plan.id, "user_id": self.manager.id})
+        with self._refused("size mix .* must sum to 100 %, not 170.0 %"):
+            self._sizes(plan)["small"].share += 70.0
+        with self._refused("size mix .* must sum to 100 %"):
+            self._sizes(plan)["large"].unlink()
+        # the plan's own write checks all its lines once
+        plan.write({"member_ids": [Command.update(members[0].id, {"share": 70.0}),
+                                   Command.update(members[1].id, {"share": 30.0})]})  # fmt: skip
+        self.assertEqual(sorted(plan.member_ids.mapped("share")), [30.0, 70.0])
 
     def test_manager_plans_salesman_cannot(self):
         plan = self.Plan.with_user(self.manager).create({"team_id": self.team.id, "target_amount": 1000.0})
