@@ -313,9 +313,9 @@ class CrmLead(models.Model):
         self.ensure_one()
         if not self.team_id.use_funnel_gates:
             return False
-        steps = self.env["sales.funnel.step"].search([("requires_need", "=", True)]) | self.env[
-            "sales.funnel.step"
-        ].search([("requires_authority", "=", True)])
+        steps = self.env["sales.funnel.step"].search(
+            ["|", ("requires_need", "=", True), ("requires_authority", "=", True)]
+        )
         return any(self._funnel_missing_gates(step) for step in steps)
 
     @api.onchange("stage_id")

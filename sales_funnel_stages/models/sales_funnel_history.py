@@ -110,19 +110,16 @@ class SalesFunnelHistory(models.Model):
         new leads: absent, and every stored value in their vals). Record
         the moves, check the stage gates on them, refresh the summary."""
         Stage = self.env["crm.stage"]
-        sequences = None
+        positions = None
         events, changed = [], set()
         for lead, vals in zip(leads, vals_list, strict=True):
             if lead.id in before or "stage_id" in vals:
                 old_stage, old_status = before.get(lead.id, (None, None))
                 new_stage, new_status = vals.get("stage_id", old_stage), vals.get("won_status", old_status)
-                if sequences is None:
-                    sequences = [
-                        sequence
-                        for _position, sequence in self.env["sales.funnel.step"]._funnel_positions().values()
-                    ]
+                if positions is None:
+                    positions = self.env["sales.funnel.step"]._funnel_positions()
                 events += self._events_of(
-                    lead, Stage.browse(old_stage), old_status, Stage.browse(new_stage), new_status, sequences
+                    lead, Stage.browse(old_stage), old_status, Stage.browse(new_stage), new_status, positions
                 )
             if SUMMARY_COLUMNS & vals.keys():
                 changed.add(lead.id)
@@ -132,15 +129,15 @@ class SalesFunnelHistory(models.Model):
         self.env["sales.funnel.lead.step"]._mark_pending({lead.id for lead, *_event in events}, changed)
 
     @api.model
-    def _events_of(self, lead, old_stage, old_status, new_stage, new_status, sequences):
+    def _events_of(self, lead, old_stage, old_status, new_stage, new_status, positions):
         """[(lead, kind, from stage, to stage)]: what a change of stage and
-        status amounts to, in the order it happened (`sequences`: those of
-        all funnel steps)."""
+        status amounts to, in the order it happened (`positions`: see
+        `_kind_of_move`)."""
         events = []
         if old_status == "lost" and new_status != "lost":
             events.append((lead, "restored", old_stage or new_stage, old_stage or new_stage))
         if new_stage and new_stage != old_stage:
-            kind = self._kind_of_move(old_stage, new_stage, sequences) if old_stage else "enter"
+            kind = self._kind_of_move(old_stage, new_stage, positions) if old_stage else "enter"
             events.append((lead, kind, old_stage, new_stage))
         if old_status != "lost" and new_status == "lost":
             events.append((lead, "lost", new_stage, new_stage))
@@ -224,23 +221,24 @@ class SalesFunnelHistory(models.Model):
 
     def flush_model(self, fnames=None):
         # what is read from the history includes the moves still pending
-        # in crm.lead's cache
+        # in crm.lead's cache, and the names of moves after a reordering
         self.env["crm.lead"].flush_model()
+        self.env["sales.funnel.lead.step"]._flush_pending()
         return super().flush_model(fnames)
 
     @api.model
-    def _kind_of_move(self, from_stage, to_stage, sequences):
-        """Name a stage change by the funnel steps it crosses (`sequences`:
-        those of all funnel steps)."""
+    def _kind_of_move(self, from_stage, to_stage, positions):
+        """Name a stage change by the funnel steps it crosses (`positions`:
+        {step id: (position, sequence)}, as `_kind_of_move_sql` reads them)."""
         if to_stage.is_won:
             return "won"
-        before = from_stage.funnel_step_id.sequence or 0
-        after = to_stage.funnel_step_id.sequence or 0
+        before = positions.get(from_stage.funnel_step_id.id, (0,))[0]
+        after = positions.get(to_stage.funnel_step_id.id, (0,))[0]
         if from_stage.is_won or after < before:
             return "regress"
         if after == before:
             return "lateral"
-        if before and any(before < sequence < after for sequence in sequences):
+        if before and after > before + 1:
             return "skip"
         return "advance"
 
@@ -365,15 +363,19 @@ class SalesFunnelHistory(models.Model):
                     SELECT id, ROW_NUMBER() OVER (ORDER BY sequence, id) AS position FROM sales_funnel_step
                 )
                 UPDATE sales_funnel_history AS history
-                   SET from_step_id = from_stage.funnel_step_id,
-                       to_step_id = to_stage.funnel_step_id,
+                   -- a deleted stage's moves keep the step they had
+                   SET from_step_id = CASE WHEN from_stage.id IS NULL THEN moved.from_step_id
+                                           ELSE from_stage.funnel_step_id END,
+                       to_step_id = CASE WHEN to_stage.id IS NULL THEN moved.to_step_id
+                                         ELSE to_stage.funnel_step_id END,
                        kind = CASE WHEN history.kind IN ('enter', 'lost', 'restored') THEN history.kind
                                    ELSE %(kind_of_move)s END
                   FROM sales_funnel_history AS moved
                   LEFT JOIN crm_stage AS from_stage ON from_stage.id = moved.from_stage_id
                   LEFT JOIN crm_stage AS to_stage ON to_stage.id = moved.to_stage_id
-                  LEFT JOIN steps AS from_step ON from_step.id = from_stage.funnel_step_id
-                  LEFT JOIN steps AS to_step ON to_step.id = to_stage.funnel_step_id
+                  LEFT JOIN steps AS from_step
+                         ON from_step.id = COALESCE(from_stage.funnel_step_id, moved.from_step_id)
+                  LEFT JOIN steps AS to_step ON to_step.id = COALESCE(to_stage.funnel_step_id, moved.to_step_id)
                  WHERE moved.id = history.id AND %(concerned)s
                 RETURNING history.lead_id
                 """,
@@ -383,7 +385,9 @@ class SalesFunnelHistory(models.Model):
         )
         lead_ids = {lead_id for (lead_id,) in self.env.cr.fetchall()}
         self.invalidate_model()
+        Summary = self.env["sales.funnel.lead.step"]
+        Summary._forget_created()  # what was kept of this transaction's moves named the old steps
         if stages is None:
-            self.env["sales.funnel.lead.step"]._rebuild()
+            Summary._rebuild()
         else:
-            self.env["sales.funnel.lead.step"]._refresh(lead_ids)
+            Summary._refresh(lead_ids)

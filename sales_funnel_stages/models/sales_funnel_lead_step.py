@@ -221,22 +221,28 @@ class SalesFunnelLeadStep(models.Model):
     CREATED = "sales_funnel_stages.created_history"
 
     @api.model
-    def _mark_pending(self, moved, changed):
-        """The leads moved, or changed values the summary copies: their
-        summary is refreshed once for the whole transaction (at commit, or
-        before anything reads the summary), not once per write."""
-        if not (moved or changed):
+    def _mark_pending(self, moved=(), changed=(), reordered=False):
+        """The leads moved, or changed values the summary copies, or the
+        steps were reordered (every move is named again, every summary
+        rebuilt): done once for the whole transaction (at commit, or before
+        anything reads the summary), not once per write."""
+        if not (moved or changed or reordered):
             return
         data = self.env.cr.precommit.data
         if self.PENDING not in data:
-            data[self.PENDING] = {"moved": set(), "changed": set()}
+            data[self.PENDING] = {"moved": set(), "changed": set(), "reordered": False}
             self.env.cr.precommit.add(self._flush_pending)
         data[self.PENDING]["moved"].update(moved)
         data[self.PENDING]["changed"].update(changed)
+        data[self.PENDING]["reordered"] |= reordered
 
     @api.model
     def _note_created(self, lead_ids):
         self.env.cr.precommit.data.setdefault(self.CREATED, {}).update((lead_id, []) for lead_id in lead_ids)
+
+    @api.model
+    def _forget_created(self):
+        self.env.cr.precommit.data.pop(self.CREATED, None)
 
     @api.model
     def _note_events(self, recorded):
@@ -256,6 +262,9 @@ class SalesFunnelLeadStep(models.Model):
             return
         self.env["crm.lead"].flush_model()
         pending = data.pop(self.PENDING)
+        if pending["reordered"]:
+            self.env["sales.funnel.history"].sudo()._stages_remapped()
+            return
         created = data.get(self.CREATED, {})
         # refreshing is idempotent: a lead marked in work rolled back since
         # is only summarised again from the history it has
@@ -279,6 +288,13 @@ class SalesFunnelLeadStep(models.Model):
         the two or three rows it touches, not the lead's whole summary), so
         that the table keeps its order of entry."""
         lead_ids = sorted(set(lead_ids))
+        if len(lead_ids) > self.REBUILD_CHUNK:
+            for chunk in split_every(self.REBUILD_CHUNK, lead_ids):
+                self._refresh(
+                    chunk,
+                    {lead_id: (recorded or {})[lead_id] for lead_id in chunk if lead_id in (recorded or {})},
+                )
+            return
         if not lead_ids:
             return
         recorded = recorded or {}
@@ -301,7 +317,7 @@ class SalesFunnelLeadStep(models.Model):
                 sum(len(rows) for rows in recorded.values()),
             )
         if not self._write_rows(lead_ids, rows, upsert=True, complete=complete):
-            self._refresh(recorded)
+            self._refresh(lead_ids)  # nothing was written: every lead again, from the history
 
     @api.model
     def _rebuild(self):
@@ -309,7 +325,9 @@ class SalesFunnelLeadStep(models.Model):
         (in order of creation, so that rows are stored roughly in order of
         entry, which the BRIN index above relies on)."""
         self.env.flush_all()
-        self.env.cr.execute("TRUNCATE sales_funnel_lead_step")
+        # not TRUNCATE: its lock would keep every reader of the funnel waiting until commit
+        self.env.cr.execute("DELETE FROM sales_funnel_lead_step")
+        self._forget_created()
         steps = self._steps()
         self.env.cr.execute("SELECT DISTINCT lead_id FROM sales_funnel_history ORDER BY lead_id")
         for lead_ids in split_every(self.REBUILD_CHUNK, [lead_id for (lead_id,) in self.env.cr.fetchall()]):
@@ -365,6 +383,7 @@ class SalesFunnelLeadStep(models.Model):
                 ),
             )
         # data-modifying parts of a WITH run whether or not the query reads them
+        complete = complete or SQL("TRUE")
         self.env.cr.execute(
             SQL(
                 """
@@ -384,7 +403,7 @@ class SalesFunnelLeadStep(models.Model):
                 """,
                 fresh=fresh,
                 first_wins=self._first_wins(lead_ids),
-                complete=complete or SQL("TRUE"),
+                complete=complete,
                 gone=gone,
                 columns=SQL(", ").join(SQL.identifier(column) for column in columns),
                 dimensions=SQL(", ").join(self.LEAD_DIMENSIONS.values()),

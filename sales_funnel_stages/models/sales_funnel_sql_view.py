@@ -17,6 +17,7 @@ class SalesFunnelSqlView(models.AbstractModel):
 
     @api.model
     def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
+        self.flush_model()  # a search that names no field (a count) reads the summary too
         self._without_jit()
         return super()._search(domain, offset=offset, limit=limit, order=order, **kwargs)
 

@@ -127,24 +127,27 @@ class SalesFunnelStep(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        steps = super().create(vals_list)
         self.env.registry.clear_cache()
-        return super().create(vals_list)
+        return steps
 
     def unlink(self):
+        result = super().unlink()
         self.env.registry.clear_cache()
-        return super().unlink()
+        return result
 
     def write(self, vals):
-        if {"sequence", "active"} & vals.keys():
-            self.env.registry.clear_cache()
         reordered = "sequence" in vals and any(step.sequence != vals["sequence"] for step in self)
         stages = self.env["crm.stage"]
         if "weight" in vals:
             stages = stages.search([("funnel_step_id", "in", self.ids)])
         old_weights = stages._funnel_weights()
         result = super().write(vals)
+        if reordered:
+            self.env.registry.clear_cache()
         stages._funnel_propagate_weights(old_weights)
         if reordered:
-            # moves are named, and summaries built, by the steps' order
-            self.env["sales.funnel.history"]._stages_remapped()
+            # moves are named, and summaries built, by the steps' order:
+            # once, however many steps a drag in the list renumbers
+            self.env["sales.funnel.lead.step"]._mark_pending(reordered=True)
         return result

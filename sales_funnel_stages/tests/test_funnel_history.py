@@ -216,3 +216,16 @@ class TestEveryPathIsRecorded(FunnelCase):
         summary = self._summary(lead)
         self.assertEqual(set(summary), {"identify"})
         self.assertTrue(summary["identify"].is_current)
+
+    def test_reordered_steps(self):
+        """Moves are named, and summaries built, by the steps' order as it is now."""
+        self.step["solution"].weight = self.step["proposal"].weight  # so that the order may change
+        lead = self._lead("needs")
+        lead.stage_id = self.stage["solution"]
+        self.assertEqual(lead.funnel_history_ids.sorted("id")[-1].kind, "advance")
+        self.step["solution"].sequence, self.step["proposal"].sequence = 4, 3
+        self.env.cr.flush()  # as the request's commit does: once for both writes
+        self.env.invalidate_all()
+        self.assertEqual(lead.funnel_history_ids.sorted("id")[-1].kind, "skip", "proposal now lies between")
+        self.assertEqual(self._summary(lead)["solution"].step_sequence, 4)
+        self.assertTrue(self._summary(lead)["needs"].advanced)

@@ -357,3 +357,16 @@ class TestReportTotals(FunnelReportCase):
         ]
         self.assertEqual(mine_in_needs["entered_count:sum"], 6)
         self.assertAlmostEqual(mine_in_needs["conversion_rate:avg"], 50.0)
+
+    def test_pivot_grouping_sets(self):
+        """The pivot reads its rows and its Total in one query of grouping
+        sets: the same figures."""
+        total, by_step = self.Report.formatted_read_grouping_sets(
+            self.domain, [[], ["step_id"]], self.MEASURES
+        )
+        [total] = total
+        self.assertEqual((total["entered_count:sum"], total["won_count:sum"]), (14, 3))
+        self.assertAlmostEqual(total["won_rate:avg"], 100.0 * 3 / 14)
+        self.assertAlmostEqual(total["conversion_rate:avg"], 100.0 * 12 / 26)
+        needs = next(group for group in by_step if group["step_id"][0] == self.step["needs"].id)
+        self.assertEqual((needs["entered_count:sum"], needs["advanced_count:sum"]), (6, 3))
