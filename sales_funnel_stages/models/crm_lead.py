@@ -289,12 +289,19 @@ class CrmLead(models.Model):
         past unmet gates is shown by the funnel health instead.
         """
         self.ensure_one()
-        step = to_stage.funnel_step_id
+        # what decides most moves is cached: a move that no gate concerns reads nothing
+        stages = self.env["crm.stage"]._funnel_stage_map()
+        positions = self.env["sales.funnel.step"]._funnel_positions()
+        to_step, to_won = stages.get(to_stage.id, (None, False))
+        from_step = stages.get(from_stage.id, (None, False))[0]
+        if not to_step or to_won or not positions[to_step][2]:
+            return False
+        if positions[to_step][0] <= positions.get(from_step, (0,))[0]:
+            return False
         team = self.team_id.browse(vals["team_id"]) if vals and "team_id" in vals else self.team_id
-        if not step or to_stage.is_won or not team.use_funnel_gates:
+        if not team.use_funnel_gates:
             return False
-        if step.sequence <= (from_stage.funnel_step_id.sequence or 0):
-            return False
+        step = self.env["sales.funnel.step"].browse(to_step)
         missing = self._funnel_missing_gates(step, vals)
         if not missing:
             return False

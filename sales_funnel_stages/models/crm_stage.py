@@ -1,6 +1,6 @@
 import math
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import groupby
 
@@ -263,6 +263,21 @@ class CrmStage(models.Model):
                     [step.id, 100.0 if step == steps[-1] else step.weight, tuple(stages)],
                 )
         self.invalidate_model(["funnel_step_id", "funnel_weight"])
+        self.env.registry.clear_cache()
+
+    @api.model
+    @tools.ormcache()
+    def _funnel_stage_map(self):
+        """{stage id: (funnel step id or None, won stage)} of every stage:
+        read on every recorded move, cached until stages change."""
+        self.flush_model(["funnel_step_id", "is_won"])
+        self.env.cr.execute("SELECT id, funnel_step_id, is_won FROM crm_stage")
+        return {stage_id: (step_id, bool(is_won)) for stage_id, step_id, is_won in self.env.cr.fetchall()}
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -272,7 +287,9 @@ class CrmStage(models.Model):
         for vals in vals_list:
             if vals.get("is_won") and not vals.get("funnel_step_id") and after_sales:
                 vals["funnel_step_id"] = after_sales.id
-        return super().create(vals_list)
+        stages = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return stages
 
     def write(self, vals):
         if not {"funnel_weight", "funnel_weight_custom", "funnel_step_id", "is_won"} & set(vals):
@@ -281,6 +298,7 @@ class CrmStage(models.Model):
         result = super().write(vals)
         self._funnel_propagate_weights(old_weights)
         if {"funnel_step_id", "is_won"} & set(vals):
+            self.env.registry.clear_cache()
             self.env["sales.funnel.history"]._stages_remapped(self)
         return result
 

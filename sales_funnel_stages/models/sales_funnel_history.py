@@ -100,44 +100,46 @@ class SalesFunnelHistory(models.Model):
         for lead, stored in zip(leads, stored_list, strict=True):
             if not (EVENT_COLUMNS & stored.keys()):
                 inserted[lead.id] = (None, None)
-        self.env["sales.funnel.lead.step"]._note_created(leads.ids)
-        self._observe(leads, {}, stored_list)
+        # a new lead has no summary yet: its first move writes it whole
+        self._observe(leads, {}, stored_list, created=True)
 
     @api.model
-    def _observe(self, leads, before, vals_list):
+    def _observe(self, leads, before, vals_list, created=False):
         """The leads were written with `vals_list` (column values), their
         stage and status having been `before` ({id: (stage id, status)};
         new leads: absent, and every stored value in their vals). Record
         the moves, check the stage gates on them, refresh the summary."""
         Stage = self.env["crm.stage"]
-        positions = None
         events, changed = [], set()
         for lead, vals in zip(leads, vals_list, strict=True):
             if lead.id in before or "stage_id" in vals:
                 old_stage, old_status = before.get(lead.id, (None, None))
                 new_stage, new_status = vals.get("stage_id", old_stage), vals.get("won_status", old_status)
-                if positions is None:
-                    positions = self.env["sales.funnel.step"]._funnel_positions()
                 events += self._events_of(
-                    lead, Stage.browse(old_stage), old_status, Stage.browse(new_stage), new_status, positions
+                    lead, Stage.browse(old_stage), old_status, Stage.browse(new_stage), new_status
                 )
-            if SUMMARY_COLUMNS & vals.keys():
+            if not created and SUMMARY_COLUMNS & vals.keys():
                 changed.add(lead.id)
+        moved = {lead.id for lead, *_event in events}
         if events:
             self._check_gates(events)
             self._record(events)
-        self.env["sales.funnel.lead.step"]._mark_pending({lead.id for lead, *_event in events}, changed)
+        self.env["sales.funnel.lead.step"]._mark_pending(changed=changed - moved)
 
     @api.model
-    def _events_of(self, lead, old_stage, old_status, new_stage, new_status, positions):
+    def _events_of(self, lead, old_stage, old_status, new_stage, new_status):
         """[(lead, kind, from stage, to stage)]: what a change of stage and
-        status amounts to, in the order it happened (`positions`: see
-        `_kind_of_move`)."""
+        status amounts to, in the order it happened."""
         events = []
         if old_status == "lost" and new_status != "lost":
             events.append((lead, "restored", old_stage or new_stage, old_stage or new_stage))
         if new_stage and new_stage != old_stage:
-            kind = self._kind_of_move(old_stage, new_stage, positions) if old_stage else "enter"
+            kind = "enter"
+            if old_stage:
+                positions = self.env["sales.funnel.step"]._funnel_positions()
+                kind = self._kind_of_move(
+                    old_stage, new_stage, positions, self.env["crm.stage"]._funnel_stage_map()
+                )
             events.append((lead, kind, old_stage, new_stage))
         if old_status != "lost" and new_status == "lost":
             events.append((lead, "lost", new_stage, new_stage))
@@ -166,8 +168,11 @@ class SalesFunnelHistory(models.Model):
     @api.model
     def _record(self, events):
         """Insert the history rows of `events` [(lead, kind, from stage, to
-        stage)], with the lead's values of that moment: one statement."""
+        stage)], with the lead's values of that moment, and summarise the
+        leads from their whole history, read back in the same statement:
+        two queries however many leads the flush writes."""
         date = self._event_date()
+        stages = self.env["crm.stage"]._funnel_stage_map()
         rows = [
             (
                 lead.id,
@@ -175,8 +180,8 @@ class SalesFunnelHistory(models.Model):
                 kind,
                 from_stage.id or None,
                 to_stage.id or None,
-                from_stage.funnel_step_id.id or None,
-                to_stage.funnel_step_id.id or None,
+                stages.get(from_stage.id, (None,))[0],
+                stages.get(to_stage.id, (None,))[0],
                 lead.user_id.id or None,
                 lead.team_id.id or None,
                 lead.company_id.id or None,
@@ -187,37 +192,27 @@ class SalesFunnelHistory(models.Model):
             )
             for lead, kind, from_stage, to_stage in events
         ]
-        self.env.cr.execute(
-            SQL(
+        lead_ids = {lead.id for lead, *_event in events}
+        Summary = self.env["sales.funnel.lead.step"]
+        history = Summary._read_events(
+            lead_ids,
+            inserting=SQL(
                 """
                 INSERT INTO sales_funnel_history (
                     lead_id, date, kind, from_stage_id, to_stage_id, from_step_id, to_step_id, user_id,
                     team_id, company_id, expected_revenue, weighted_revenue, changed_by_id, gates_unmet)
                 VALUES %s
-                RETURNING id
+                RETURNING *
                 """,
                 SQL(", ").join(SQL("%s", row) for row in rows),
-            )
+            ),
         )
-        self.env["sales.funnel.lead.step"]._note_events(
-            [
-                (
-                    lead.id,
-                    history_id,
-                    date,
-                    kind,
-                    from_stage.is_won,
-                    to_stage.is_won,
-                    to_stage.funnel_step_id.id,
-                )
-                for (lead, kind, from_stage, to_stage), (history_id,) in zip(
-                    events, self.env.cr.fetchall(), strict=True
-                )
-            ]
-        )
+        Summary._refresh(lead_ids, history)
+        Summary._unmark_pending(lead_ids)  # their copied values are written now
         self.invalidate_model()
-        leads = self.env["crm.lead"].browse({lead.id for lead, *_event in events})
-        leads.invalidate_recordset(["funnel_history_ids", "funnel_history_count"])
+        self.env["crm.lead"].browse(lead_ids).invalidate_recordset(
+            ["funnel_history_ids", "funnel_history_count"]
+        )
 
     def flush_model(self, fnames=None):
         # what is read from the history includes the moves still pending
@@ -227,14 +222,17 @@ class SalesFunnelHistory(models.Model):
         return super().flush_model(fnames)
 
     @api.model
-    def _kind_of_move(self, from_stage, to_stage, positions):
+    def _kind_of_move(self, from_stage, to_stage, positions, stages):
         """Name a stage change by the funnel steps it crosses (`positions`:
-        {step id: (position, sequence)}, as `_kind_of_move_sql` reads them)."""
-        if to_stage.is_won:
+        `sales.funnel.step._funnel_positions`, `stages`:
+        `crm.stage._funnel_stage_map`, as `_kind_of_move_sql` reads them)."""
+        from_step, from_won = stages.get(from_stage.id, (None, False))
+        to_step, to_won = stages.get(to_stage.id, (None, False))
+        if to_won:
             return "won"
-        before = positions.get(from_stage.funnel_step_id.id, (0,))[0]
-        after = positions.get(to_stage.funnel_step_id.id, (0,))[0]
-        if from_stage.is_won or after < before:
+        before = positions.get(from_step, (0,))[0]
+        after = positions.get(to_step, (0,))[0]
+        if from_won or after < before:
             return "regress"
         if after == before:
             return "lateral"
@@ -386,7 +384,6 @@ class SalesFunnelHistory(models.Model):
         lead_ids = {lead_id for (lead_id,) in self.env.cr.fetchall()}
         self.invalidate_model()
         Summary = self.env["sales.funnel.lead.step"]
-        Summary._forget_created()  # what was kept of this transaction's moves named the old steps
         if stages is None:
             Summary._rebuild()
         else:

@@ -87,6 +87,16 @@ class SalesFunnelLeadStep(models.Model):
             "CASE WHEN first_wins.date_closed < lead.create_date THEN 'existing' ELSE 'new' END"
         ),
     }
+    # What `LEAD_DIMENSIONS` read besides the lead: its company, and when
+    # its customer first won a deal.
+    LEAD_JOINS = SQL(
+        """
+        LEFT JOIN res_company AS company ON company.id = lead.company_id
+        LEFT JOIN LATERAL (SELECT MIN(won.date_closed) AS date_closed
+                             FROM crm_lead AS won
+                            WHERE won.partner_id = lead.partner_id AND won.won_status = 'won') AS first_wins ON TRUE
+        """
+    )
     # Leads summarised per statement by `_rebuild`.
     REBUILD_CHUNK = 5000
 
@@ -146,7 +156,7 @@ class SalesFunnelLeadStep(models.Model):
                 stay_start = date
 
         for step_id, (date_entered, seconds, regressed, first_order) in rows.items():
-            position, sequence = steps[step_id]
+            position, sequence, _gated = steps[step_id]
             here = step_id == current
             is_current = here and state == "open"
             yield (
@@ -170,108 +180,80 @@ class SalesFunnelLeadStep(models.Model):
 
     @api.model
     def _steps(self):
-        """{step id: (position, sequence)}, positions in the funnel's order."""
+        """{step id: (position, sequence, gated)}: see `sales.funnel.step._funnel_positions`."""
         return self.env["sales.funnel.step"]._funnel_positions()
 
     @api.model
-    def _read_events(self, lead_ids):
+    def _read_events(self, lead_ids, inserting=None):
         """{lead id: [(date, kind, from a won stage, to a won stage, step)]},
         each lead's history in order: by date, a lead's entry before what
         happened in the same instant (crm stores some moves to the second),
-        then in the order recorded."""
+        then in the order recorded. `inserting`: an INSERT into the history
+        (RETURNING its rows) run in the same statement, whose rows count too."""
+        rows = SQL("SELECT * FROM sales_funnel_history WHERE lead_id = ANY(%s)", list(lead_ids))
+        if inserting:
+            # the statement does not see the rows it inserts, but what it returns
+            rows = SQL("%s UNION ALL SELECT * FROM inserted", rows)
         self.env.cr.execute(
-            """
-            SELECT history.lead_id, history.date, history.kind,
-                   COALESCE(from_stage.is_won, FALSE), COALESCE(to_stage.is_won, FALSE), history.to_step_id
-              FROM sales_funnel_history AS history
-              LEFT JOIN crm_stage AS from_stage ON from_stage.id = history.from_stage_id
-              LEFT JOIN crm_stage AS to_stage ON to_stage.id = history.to_stage_id
-             WHERE history.lead_id = ANY(%s)
-             ORDER BY history.lead_id, history.date, history.kind <> 'enter', history.id
-            """,
-            [list(lead_ids)],
+            SQL(
+                """
+                WITH %(inserted)s history AS (%(rows)s)
+                SELECT history.lead_id, history.date, history.kind,
+                       COALESCE(from_stage.is_won, FALSE), COALESCE(to_stage.is_won, FALSE), history.to_step_id
+                  FROM history
+                  LEFT JOIN crm_stage AS from_stage ON from_stage.id = history.from_stage_id
+                  LEFT JOIN crm_stage AS to_stage ON to_stage.id = history.to_stage_id
+                 ORDER BY history.lead_id, history.date, history.kind <> 'enter', history.id
+                """,
+                inserted=SQL("inserted AS (%s),", inserting) if inserting else SQL(),
+                rows=rows,
+            )
         )
         events = {}
         for lead_id, *event in self.env.cr.fetchall():
             events.setdefault(lead_id, []).append(tuple(event))
         return events
 
-    @api.model
-    def _first_wins(self, lead_ids):
-        """Per customer (of the given leads), the date of its first won deal."""
-        return SQL(
-            """
-            SELECT partner_id, MIN(date_closed) AS date_closed
-              FROM crm_lead
-             WHERE won_status = 'won'
-               AND partner_id IN (SELECT partner_id FROM crm_lead WHERE id = ANY(%s))
-             GROUP BY partner_id
-            """,
-            list(lead_ids),
-        )
-
     # ------------------------------------------------------------ keeping up
 
-    # In the transaction's precommit data: the leads whose summary is to be
-    # refreshed, {"moved": ids with new history rows, "changed": ids whose
-    # copied values changed}; and the history of the leads created in the
-    # transaction, {lead id: [(date, not an entry, history id, event)]}, all
-    # of it recorded here, so that it need not be read back.
+    # In the transaction's precommit data: the leads whose copied values
+    # changed without a move, and whether the steps were reordered.
     PENDING = "sales_funnel_stages.summary_pending"
-    CREATED = "sales_funnel_stages.created_history"
 
     @api.model
-    def _mark_pending(self, moved=(), changed=(), reordered=False):
-        """The leads moved, or changed values the summary copies, or the
-        steps were reordered (every move is named again, every summary
-        rebuilt): done once for the whole transaction (at commit, or before
-        anything reads the summary), not once per write."""
-        if not (moved or changed or reordered):
+    def _mark_pending(self, changed=(), reordered=False):
+        """The leads changed values the summary copies, or the steps were
+        reordered (every move is named again, every summary rebuilt): done
+        once for the whole transaction (at commit, or before anything reads
+        the summary), not once per write. Moves are summarised as they are
+        recorded (`sales.funnel.history._record`)."""
+        if not (changed or reordered):
             return
         data = self.env.cr.precommit.data
         if self.PENDING not in data:
-            data[self.PENDING] = {"moved": set(), "changed": set(), "reordered": False}
+            data[self.PENDING] = {"changed": set(), "reordered": False}
             self.env.cr.precommit.add(self._flush_pending)
-        data[self.PENDING]["moved"].update(moved)
         data[self.PENDING]["changed"].update(changed)
         data[self.PENDING]["reordered"] |= reordered
 
     @api.model
-    def _note_created(self, lead_ids):
-        self.env.cr.precommit.data.setdefault(self.CREATED, {}).update((lead_id, []) for lead_id in lead_ids)
-
-    @api.model
-    def _forget_created(self):
-        self.env.cr.precommit.data.pop(self.CREATED, None)
-
-    @api.model
-    def _note_events(self, recorded):
-        """History rows just inserted: [(lead id, row id, date, kind, from a
-        won stage, to a won stage, step)]; those of leads created in this
-        transaction are kept."""
-        created = self.env.cr.precommit.data.get(self.CREATED, {})
-        for lead_id, history_id, date, kind, from_won, to_won, to_step in recorded:
-            if lead_id in created:
-                created[lead_id].append(
-                    (date, kind != "enter", history_id, (date, kind, from_won, to_won, to_step))
-                )
+    def _unmark_pending(self, lead_ids):
+        pending = self.env.cr.precommit.data.get(self.PENDING)
+        if pending:
+            pending["changed"].difference_update(lead_ids)
 
     def _flush_pending(self):
         data = self.env.cr.precommit.data
         if self.PENDING not in data:
             return
         self.env["crm.lead"].flush_model()
-        pending = data.pop(self.PENDING)
+        pending = data.pop(self.PENDING, None)  # a read while flushing may have done it
+        if not pending:
+            return
         if pending["reordered"]:
             self.env["sales.funnel.history"].sudo()._stages_remapped()
-            return
-        created = data.get(self.CREATED, {})
-        # refreshing is idempotent: a lead marked in work rolled back since
-        # is only summarised again from the history it has
-        self.sudo()._refresh(
-            pending["moved"], {lead_id: created[lead_id] for lead_id in pending["moved"] & created.keys()}
-        )
-        self.sudo()._refresh_dimensions(pending["changed"] - pending["moved"])
+        else:
+            self.sudo()._refresh_dimensions(pending["changed"])
 
     def flush_model(self, fnames=None):
         self._flush_pending()
@@ -280,44 +262,28 @@ class SalesFunnelLeadStep(models.Model):
     # ------------------------------------------------------------ writing
 
     @api.model
-    def _refresh(self, lead_ids, recorded=None):
-        """Bring the summary of the leads in line with their history and
-        their current values: one query to read the history (none for leads
-        whose whole history was `recorded` in this transaction), one to
-        write. Rows are updated in place when they changed (a move rewrites
-        the two or three rows it touches, not the lead's whole summary), so
-        that the table keeps its order of entry."""
+    def _refresh(self, lead_ids, events=None):
+        """Bring the summary of the leads in line with their history
+        (`events`, when just read) and their current values: one query to
+        read the history, one to write. Rows are updated in place when they
+        changed (a move rewrites the two or three rows it touches, not the
+        lead's whole summary), so that the table keeps its order of entry.
+        Without `events`, rows of steps no longer in a lead's history (a
+        remapped stage) are deleted; new moves only add steps."""
         lead_ids = sorted(set(lead_ids))
-        if len(lead_ids) > self.REBUILD_CHUNK:
-            for chunk in split_every(self.REBUILD_CHUNK, lead_ids):
-                self._refresh(
-                    chunk,
-                    {lead_id: (recorded or {})[lead_id] for lead_id in chunk if lead_id in (recorded or {})},
-                )
-            return
         if not lead_ids:
             return
-        recorded = recorded or {}
-        events = {lead_id: [event for *_order, event in sorted(rows)] for lead_id, rows in recorded.items()}
-        unknown = [lead_id for lead_id in lead_ids if lead_id not in recorded]
-        if unknown:
-            events.update(self._read_events(unknown))
+        if events is None:
+            for chunk in split_every(self.REBUILD_CHUNK, lead_ids):
+                self._write_rows(chunk, self._rows_of(chunk, self._steps()), prune=True)
+            return
         steps = self._steps()
         rows = [
             row
             for lead_id, lead_events in events.items()
             for row in self._summarise(lead_id, lead_events, steps)
         ]
-        # what was recorded is the whole history only if none of it was rolled back since
-        complete = SQL("TRUE")
-        if recorded:
-            complete = SQL(
-                "(SELECT COUNT(*) FROM sales_funnel_history WHERE lead_id = ANY(%s)) = %s",
-                list(recorded),
-                sum(len(rows) for rows in recorded.values()),
-            )
-        if not self._write_rows(lead_ids, rows, upsert=True, complete=complete):
-            self._refresh(lead_ids)  # nothing was written: every lead again, from the history
+        self._write_rows(lead_ids, rows, prune=False)
 
     @api.model
     def _rebuild(self):
@@ -327,12 +293,11 @@ class SalesFunnelLeadStep(models.Model):
         self.env.flush_all()
         # not TRUNCATE: its lock would keep every reader of the funnel waiting until commit
         self.env.cr.execute("DELETE FROM sales_funnel_lead_step")
-        self._forget_created()
         steps = self._steps()
         self.env.cr.execute("SELECT DISTINCT lead_id FROM sales_funnel_history ORDER BY lead_id")
         for lead_ids in split_every(self.REBUILD_CHUNK, [lead_id for (lead_id,) in self.env.cr.fetchall()]):
             rows = sorted(self._rows_of(lead_ids, steps), key=lambda row: row[3])
-            self._write_rows(lead_ids, rows, upsert=False)
+            self._write_rows(lead_ids, rows, insert_only=True)
         self.invalidate_model()
 
     @api.model
@@ -346,12 +311,11 @@ class SalesFunnelLeadStep(models.Model):
         ]
 
     @api.model
-    def _write_rows(self, lead_ids, rows, upsert, complete=None):
+    def _write_rows(self, lead_ids, rows, prune=False, insert_only=False):
         """Store `rows` with the leads' current values (`LEAD_DIMENSIONS`,
-        read in the same statement), if the SQL condition `complete` holds;
-        return whether it did. `upsert`: rows of the leads that are not in
-        `rows` are deleted, the others inserted or updated; else the rows are
-        only inserted (into a table emptied first)."""
+        read in the same statement): inserted, or updated where they
+        changed. `prune`: the leads' other rows are deleted. `insert_only`:
+        into a table emptied first."""
         columns = [*HISTORY_COLUMNS, *self.LEAD_DIMENSIONS]
         fresh = SQL(
             "SELECT * FROM unnest(%s) AS fresh(%s)",
@@ -362,17 +326,19 @@ class SalesFunnelLeadStep(models.Model):
             SQL(", ").join(SQL.identifier(column) for column in HISTORY_COLUMNS),
         )
         gone = SQL()
-        conflict = SQL()
-        if upsert:
+        if prune:
+            # data-modifying parts of a WITH run whether or not the query reads them
             gone = SQL(
                 """, gone AS (
                     DELETE FROM sales_funnel_lead_step AS summary
-                     WHERE summary.lead_id = ANY(%s) AND (SELECT ok FROM checked)
+                     WHERE summary.lead_id = ANY(%s)
                        AND NOT EXISTS (SELECT 1 FROM fresh
                                         WHERE fresh.lead_id = summary.lead_id AND fresh.step_id = summary.step_id)
                 )""",
                 list(lead_ids),
             )
+        conflict = SQL()
+        if not insert_only:
             conflict = SQL(
                 "ON CONFLICT (lead_id, step_id) DO UPDATE SET (%(columns)s) = (%(excluded)s)"
                 " WHERE (%(current)s) IS DISTINCT FROM (%(excluded)s)",
@@ -382,37 +348,26 @@ class SalesFunnelLeadStep(models.Model):
                     SQL.identifier("sales_funnel_lead_step", column) for column in columns
                 ),
             )
-        # data-modifying parts of a WITH run whether or not the query reads them
-        complete = complete or SQL("TRUE")
         self.env.cr.execute(
             SQL(
                 """
-                WITH fresh AS (%(fresh)s), first_wins AS (%(first_wins)s), checked AS (SELECT %(complete)s AS ok)
-                     %(gone)s, written AS (
-                    INSERT INTO sales_funnel_lead_step (%(columns)s)
-                    SELECT fresh.*, %(dimensions)s
-                      FROM fresh
-                      JOIN crm_lead AS lead ON lead.id = fresh.lead_id
-                      LEFT JOIN res_company AS company ON company.id = lead.company_id
-                      LEFT JOIN first_wins ON first_wins.partner_id = lead.partner_id
-                     WHERE (SELECT ok FROM checked)
-                    %(conflict)s
-                    RETURNING 1
-                )
-                SELECT ok FROM checked
+                WITH fresh AS (%(fresh)s) %(gone)s
+                INSERT INTO sales_funnel_lead_step (%(columns)s)
+                SELECT fresh.*, %(dimensions)s
+                  FROM fresh
+                  JOIN crm_lead AS lead ON lead.id = fresh.lead_id
+                  %(lead_joins)s
+                %(conflict)s
                 """,
                 fresh=fresh,
-                first_wins=self._first_wins(lead_ids),
-                complete=complete,
+                lead_joins=self.LEAD_JOINS,
                 gone=gone,
                 columns=SQL(", ").join(SQL.identifier(column) for column in columns),
                 dimensions=SQL(", ").join(self.LEAD_DIMENSIONS.values()),
                 conflict=conflict,
             )
         )
-        [(written,)] = self.env.cr.fetchall()
         self.invalidate_model()
-        return written
 
     @api.model
     def _refresh_dimensions(self, lead_ids):
@@ -423,15 +378,13 @@ class SalesFunnelLeadStep(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                WITH first_wins AS (%(first_wins)s)
                 UPDATE sales_funnel_lead_step AS summary
                    SET (%(columns)s) = (%(values)s)
                   FROM crm_lead AS lead
-                  LEFT JOIN res_company AS company ON company.id = lead.company_id
-                  LEFT JOIN first_wins ON first_wins.partner_id = lead.partner_id
+                  %(lead_joins)s
                  WHERE summary.lead_id = lead.id AND lead.id = ANY(%(leads)s)
                 """,
-                first_wins=self._first_wins(lead_ids),
+                lead_joins=self.LEAD_JOINS,
                 columns=SQL(", ").join(SQL.identifier(column) for column in self.LEAD_DIMENSIONS),
                 values=SQL(", ").join(self.LEAD_DIMENSIONS.values()),
                 leads=list(lead_ids),

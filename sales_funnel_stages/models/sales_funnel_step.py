@@ -120,10 +120,14 @@ class SalesFunnelStep(models.Model):
     @api.model
     @tools.ormcache()
     def _funnel_positions(self):
-        """{step id: (position, sequence)}, positions in the funnel's order:
-        read on every recorded move, cached until the steps change."""
+        """{step id: (position, sequence, gated)}, positions in the funnel's
+        order, gated: the step requires Need or Authority. Read on every
+        recorded move, cached until the steps change."""
         steps = self.sudo().search([])
-        return {step.id: (position, step.sequence) for position, step in enumerate(steps, start=1)}
+        return {
+            step.id: (position, step.sequence, step.requires_need or step.requires_authority)
+            for position, step in enumerate(steps, start=1)
+        }
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -143,7 +147,7 @@ class SalesFunnelStep(models.Model):
             stages = stages.search([("funnel_step_id", "in", self.ids)])
         old_weights = stages._funnel_weights()
         result = super().write(vals)
-        if reordered:
+        if reordered or {"requires_need", "requires_authority"} & vals.keys():
             self.env.registry.clear_cache()
         stages._funnel_propagate_weights(old_weights)
         if reordered:

@@ -177,6 +177,39 @@ class TestFunnelReport(FunnelReportCase):
 
 
 @tagged("post_install", "-at_install")
+class TestCustomerType(FunnelReportCase):
+    def test_new_and_existing_customers(self):
+        """Existing: the customer had won a deal before the opportunity was
+        created; the summary follows when the first win comes later."""
+        partner = self.env["res.partner"].create({"name": "Returning customer"})
+        before = self._create(1, partner_id=partner.id)
+        won = self._create(1, partner_id=partner.id)
+        won.action_set_won()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET date_closed = %s WHERE id = %s", [datetime(2020, 1, 1), won.id]
+        )
+        self.env.cr.execute(
+            "UPDATE crm_lead SET create_date = %s WHERE id = %s", [datetime(2019, 1, 1), before.id]
+        )
+        after = self._create(1, partner_id=partner.id)
+        self.env["sales.funnel.lead.step"]._refresh((before | after).ids)
+        types = {
+            row.lead_id: row.customer_type
+            for row in self.Report.search(
+                [("lead_id", "in", (before | after).ids), ("step_id", "=", self.step["identify"].id)]
+            )
+        }
+        self.assertEqual(types, {before: "new", after: "existing"})
+        self.assertEqual(
+            self.Report.search(
+                [("lead_id", "=", after.id), ("step_id", "=", self.step["identify"].id)]
+            ).deal_size,
+            "small",
+        )
+
+
+@tagged("post_install", "-at_install")
 class TestFunnelReportCompanies(FunnelCase):
     def test_totals_converted_to_one_currency(self):
         usd = self.company.currency_id
