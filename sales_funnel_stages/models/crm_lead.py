@@ -442,6 +442,7 @@ class CrmLead(models.Model):
                 refusal = lead._funnel_gate_refusal(lead.stage_id, stage, vals)
                 if refusal:
                     raise UserError(refusal)
+            self.env["sales.funnel.history"]._note_states(self)
         result = super().write(vals)
         if moved and "probability" not in vals:
             # a stage change resets a manual probability to the stage weight

@@ -15,9 +15,10 @@ HISTORY_KINDS = [
 
 # crm_lead columns whose change is a funnel event (won_status: lost, restored)
 EVENT_COLUMNS = frozenset({"stage_id", "won_status"})
-# precommit data: {lead id: (stage id, status)} of the leads inserted
-# without a stage or status, until their first write
-INSERTED_STATES = "sales_funnel_stages.inserted_states"
+# precommit data: {lead id: (stage id, status)} in the database, known
+# without reading it (a lead just inserted without them, a lead about to be
+# written whose values in cache are the database's), until its next flush
+KNOWN_STATES = "sales_funnel_stages.known_states"
 # crm_lead columns that the per-lead summary copies or depends on
 SUMMARY_COLUMNS = frozenset(
     {
@@ -81,10 +82,8 @@ class SalesFunnelHistory(models.Model):
         """{lead id: (stage id, won status)} in the database, for the leads
         about to be written with a value of `EVENT_COLUMNS`: one query."""
         ids = [lead.id for lead, vals in zip(leads, vals_list, strict=True) if EVENT_COLUMNS & vals.keys()]
-        # leads inserted in this flush without a stage (crm computes it
-        # after): their state is known, no need to read it
-        inserted = self.env.cr.precommit.data.get(INSERTED_STATES, {})
-        states = {lead_id: inserted.pop(lead_id) for lead_id in ids if lead_id in inserted}
+        known = self.env.cr.precommit.data.get(KNOWN_STATES, {})
+        states = {lead_id: known.pop(lead_id) for lead_id in ids if lead_id in known}
         unknown = [lead_id for lead_id in ids if lead_id not in states]
         if unknown:
             self.env.cr.execute("SELECT id, stage_id, won_status FROM crm_lead WHERE id = ANY(%s)", [unknown])
@@ -94,12 +93,26 @@ class SalesFunnelHistory(models.Model):
         return states
 
     @api.model
+    def _note_states(self, leads):
+        """The leads are about to be written: where their stage and status in
+        cache are those of the database (neither written nor to compute
+        since they were read), they need not be read again at the flush."""
+        fields_ = [leads._fields["stage_id"], leads._fields["won_status"]]
+        dirty = self.env._field_dirty
+        known = self.env.cr.precommit.data.setdefault(KNOWN_STATES, {})
+        for lead in leads:
+            if not any(
+                lead.id in dirty.get(field, ()) or self.env.is_to_compute(field, lead) for field in fields_
+            ):
+                known[lead.id] = (lead.stage_id.id or None, lead.won_status or None)
+
+    @api.model
     def _observe_created(self, leads, stored_list):
         """New leads were inserted with `stored_list` values."""
-        inserted = self.env.cr.precommit.data.setdefault(INSERTED_STATES, {})
+        known = self.env.cr.precommit.data.setdefault(KNOWN_STATES, {})
         for lead, stored in zip(leads, stored_list, strict=True):
-            if not (EVENT_COLUMNS & stored.keys()):
-                inserted[lead.id] = (None, None)
+            if not (EVENT_COLUMNS & stored.keys()):  # crm computes them after
+                known[lead.id] = (None, None)
         # a new lead has no summary yet: its first move writes it whole
         self._observe(leads, {}, stored_list, created=True)
 

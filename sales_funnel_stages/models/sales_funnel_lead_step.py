@@ -99,6 +99,18 @@ class SalesFunnelLeadStep(models.Model):
     )
     # Leads summarised per statement by `_rebuild`.
     REBUILD_CHUNK = 5000
+    # The parts of `_write_rows` that do not change, built once.
+    ROW_COLUMNS = [*HISTORY_COLUMNS, *LEAD_DIMENSIONS]
+    ROW_COLUMNS_SQL = SQL(", ").join(SQL.identifier(column) for column in ROW_COLUMNS)
+    FRESH_COLUMNS_SQL = SQL(", ").join(SQL.identifier(column) for column in HISTORY_COLUMNS)
+    DIMENSIONS_SQL = SQL(", ").join(LEAD_DIMENSIONS.values())
+    UPSERT_SQL = SQL(
+        "ON CONFLICT (lead_id, step_id) DO UPDATE SET (%s) = (%s) WHERE (%s) IS DISTINCT FROM (%s)",
+        ROW_COLUMNS_SQL,
+        SQL(", ").join(SQL.identifier("excluded", column) for column in ROW_COLUMNS),
+        SQL(", ").join(SQL.identifier("sales_funnel_lead_step", column) for column in ROW_COLUMNS),
+        SQL(", ").join(SQL.identifier("excluded", column) for column in ROW_COLUMNS),
+    )
 
     # ------------------------------------------------------------ the function
 
@@ -316,14 +328,13 @@ class SalesFunnelLeadStep(models.Model):
         read in the same statement): inserted, or updated where they
         changed. `prune`: the leads' other rows are deleted. `insert_only`:
         into a table emptied first."""
-        columns = [*HISTORY_COLUMNS, *self.LEAD_DIMENSIONS]
         fresh = SQL(
             "SELECT * FROM unnest(%s) AS fresh(%s)",
             SQL(", ").join(
                 SQL("%s::%s[]", [row[index] for row in rows], SQL(column_type))
                 for index, column_type in enumerate(HISTORY_COLUMNS.values())
             ),
-            SQL(", ").join(SQL.identifier(column) for column in HISTORY_COLUMNS),
+            self.FRESH_COLUMNS_SQL,
         )
         gone = SQL()
         if prune:
@@ -337,17 +348,7 @@ class SalesFunnelLeadStep(models.Model):
                 )""",
                 list(lead_ids),
             )
-        conflict = SQL()
-        if not insert_only:
-            conflict = SQL(
-                "ON CONFLICT (lead_id, step_id) DO UPDATE SET (%(columns)s) = (%(excluded)s)"
-                " WHERE (%(current)s) IS DISTINCT FROM (%(excluded)s)",
-                columns=SQL(", ").join(SQL.identifier(column) for column in columns),
-                excluded=SQL(", ").join(SQL.identifier("excluded", column) for column in columns),
-                current=SQL(", ").join(
-                    SQL.identifier("sales_funnel_lead_step", column) for column in columns
-                ),
-            )
+        conflict = SQL() if insert_only else self.UPSERT_SQL
         self.env.cr.execute(
             SQL(
                 """
@@ -362,8 +363,8 @@ class SalesFunnelLeadStep(models.Model):
                 fresh=fresh,
                 lead_joins=self.LEAD_JOINS,
                 gone=gone,
-                columns=SQL(", ").join(SQL.identifier(column) for column in columns),
-                dimensions=SQL(", ").join(self.LEAD_DIMENSIONS.values()),
+                columns=self.ROW_COLUMNS_SQL,
+                dimensions=self.DIMENSIONS_SQL,
                 conflict=conflict,
             )
         )
