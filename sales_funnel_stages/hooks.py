@@ -102,7 +102,7 @@ def post_init_hook(env):
 
 
 @contextmanager
-def bulk_load(cr, table, settings=BULK_SETTINGS):
+def bulk_load(cr, table, settings=None):
     """Fill a new, empty table of millions of rows fast: without its
     primary key, other indexes, unique constraints and foreign keys, which
     would be maintained or checked row by row (on the stage history, keeping
@@ -139,7 +139,7 @@ def bulk_load(cr, table, settings=BULK_SETTINGS):
         cr.execute(SQL("ALTER TABLE %s DROP CONSTRAINT %s", SQL.identifier(table), SQL.identifier(name)))
     for name, _definition in indexes:
         cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
-    previous = _set_local(cr, settings)
+    previous = _set_local(cr, settings or BULK_SETTINGS)
     yield
     for _name, definition in indexes:
         cr.execute(definition)
