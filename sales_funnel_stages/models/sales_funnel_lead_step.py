@@ -102,7 +102,14 @@ class SalesFunnelLeadStep(models.Model):
     # The parts of `_write_rows` that do not change, built once.
     ROW_COLUMNS = [*HISTORY_COLUMNS, *LEAD_DIMENSIONS]
     ROW_COLUMNS_SQL = SQL(", ").join(SQL.identifier(column) for column in ROW_COLUMNS)
-    FRESH_COLUMNS_SQL = SQL(", ").join(SQL.identifier(column) for column in HISTORY_COLUMNS)
+    # one typed array per column, unnested into rows
+    FRESH_SQL = (
+        "SELECT * FROM unnest("
+        + ", ".join(f"%s::{column_type}[]" for column_type in HISTORY_COLUMNS.values())
+        + ") AS fresh("
+        + ", ".join(f'"{column}"' for column in HISTORY_COLUMNS)
+        + ")"
+    )
     DIMENSIONS_SQL = SQL(", ").join(LEAD_DIMENSIONS.values())
     UPSERT_SQL = SQL(
         "ON CONFLICT (lead_id, step_id) DO UPDATE SET (%s) = (%s) WHERE (%s) IS DISTINCT FROM (%s)",
@@ -328,14 +335,9 @@ class SalesFunnelLeadStep(models.Model):
         read in the same statement): inserted, or updated where they
         changed. `prune`: the leads' other rows are deleted. `insert_only`:
         into a table emptied first."""
-        fresh = SQL(
-            "SELECT * FROM unnest(%s) AS fresh(%s)",
-            SQL(", ").join(
-                SQL("%s::%s[]", [row[index] for row in rows], SQL(column_type))
-                for index, column_type in enumerate(HISTORY_COLUMNS.values())
-            ),
-            self.FRESH_COLUMNS_SQL,
-        )
+        arrays = [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * len(HISTORY_COLUMNS)
+        # constant text, the values bound
+        fresh = SQL(self.FRESH_SQL, *arrays)  # pylint: disable=sql-injection
         gone = SQL()
         if prune:
             # data-modifying parts of a WITH run whether or not the query reads them
