@@ -110,7 +110,10 @@ class SalesFunnelLeadStep(models.Model):
         + ", ".join(f'"{column}"' for column in HISTORY_COLUMNS)
         + ")"
     )
-    DIMENSIONS_SQL = SQL(", ").join(LEAD_DIMENSIONS.values())
+    DIMENSIONS_SQL = SQL(", ").join(
+        SQL("%s AS %s", value, SQL.identifier(column)) for column, value in LEAD_DIMENSIONS.items()
+    )
+    DIMENSION_COLUMNS_SQL = SQL(", ").join(SQL.identifier("dimensions", column) for column in LEAD_DIMENSIONS)
     UPSERT_SQL = SQL(
         "ON CONFLICT (lead_id, step_id) DO UPDATE SET (%s) = (%s) WHERE (%s) IS DISTINCT FROM (%s)",
         ROW_COLUMNS_SQL,
@@ -356,14 +359,19 @@ class SalesFunnelLeadStep(models.Model):
                 """
                 WITH fresh AS (%(fresh)s) %(gone)s
                 INSERT INTO sales_funnel_lead_step (%(columns)s)
-                SELECT fresh.*, %(dimensions)s
+                SELECT fresh.*, %(dimension_columns)s
                   FROM fresh
-                  JOIN crm_lead AS lead ON lead.id = fresh.lead_id
-                  %(lead_joins)s
+                  -- each lead's values once, not once per row
+                  JOIN (SELECT lead.id AS lead_id, %(dimensions)s
+                          FROM crm_lead AS lead
+                          %(lead_joins)s
+                         WHERE lead.id = ANY(%(leads)s)) AS dimensions ON dimensions.lead_id = fresh.lead_id
                 %(conflict)s
                 """,
                 fresh=fresh,
                 lead_joins=self.LEAD_JOINS,
+                leads=list(lead_ids),
+                dimension_columns=self.DIMENSION_COLUMNS_SQL,
                 gone=gone,
                 columns=self.ROW_COLUMNS_SQL,
                 dimensions=self.DIMENSIONS_SQL,
