@@ -122,13 +122,6 @@ class SalesFunnelLeadStep(models.Model):
         SQL(", ").join(SQL.identifier("excluded", column) for column in ROW_COLUMNS),
     )
 
-    def init(self):
-        # A move rewrites two or three rows of its lead: room left in each
-        # page lets PostgreSQL keep the new versions beside the old ones
-        # (HOT updates, no index entry), so that the table stays in order of
-        # entry as leads move, which the report's period scans rely on.
-        self.env.cr.execute("ALTER TABLE sales_funnel_lead_step SET (fillfactor = 85)")
-
     # ------------------------------------------------------------ the function
 
     @api.model
