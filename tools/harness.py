@@ -444,8 +444,17 @@ def run_logged(cmd, env, log_name):
     return proc.returncode, lines, log_path
 
 
-def odoo_tests(name, cmd, env, tally, own_module):
-    """Run Odoo's test runner and count its results; any doubt is a failure."""
+# crm's own browser tours that fail now and then on a stock database too
+# (measured here: crm_forecast failed 1 run in 3 on a database without the
+# addon): one that fails is run once more, alone, and the log says so.
+STOCK_FLAKY_TOURS = {("crm", "TestUi.test_03_crm_tour_forecast")}
+FAILED_TEST = re.compile(r" ERROR \S+ odoo\.addons\.(\w+)\.tests\.\w+: FAIL: (\w+\.\w+)\s*$")
+
+
+def odoo_tests(name, cmd, env, tally, own_module, retry_cmd=None):
+    """Run Odoo's test runner and count its results; any doubt is a failure.
+    `retry_cmd(module, test)`: the command that runs one test alone, for
+    the known flaky stock tours."""
     say(f"{name}: {' '.join(cmd[2:])}")
     rc, lines, log_path = run_logged(cmd, env, f"{TEST_DB}-{name.replace(' ', '-')}.log")
     reports = [REPORT.search(line) for line in lines]
@@ -454,6 +463,8 @@ def odoo_tests(name, cmd, env, tally, own_module):
         tally.add(name, 0, 1, f" (no test report; see {log_path})")
         return
     failed, errors, run = (int(x) for x in reports[-1].groups())
+    passed_again = retry_flaky_tours(name, lines, env, retry_cmd) if failed and not errors else set()
+    failed -= len(passed_again)
     bad_skips = []
     skipped = 0
     for line in lines:
@@ -465,16 +476,36 @@ def odoo_tests(name, cmd, env, tally, own_module):
     stray_errors = [
         line
         for line in lines
-        if (m := LOG_LINE.match(line)) and m[1] in ("ERROR", "CRITICAL") and not REPORT.search(line)
+        if (m := LOG_LINE.match(line))
+        and m[1] in ("ERROR", "CRITICAL")
+        and not REPORT.search(line)
+        and not any(test in line for _module, test in passed_again)
     ]
     bad = failed + errors + len(bad_skips)
-    if not bad and (stray_errors or rc):
+    if not bad and (stray_errors or (rc and not passed_again)):
         bad = 1  # an error logged outside any test, or a crash, still fails the run
     for skip in bad_skips:
         print(f"[harness] skipped test counted as failed: {skip}")
     if run == 0:
         bad = max(bad, 1)
     tally.add(name, max(run - failed - errors - skipped, 0), bad, f" (see {log_path})")
+
+
+def retry_flaky_tours(name, lines, env, retry_cmd):
+    """When every failure of a run is a known flaky stock tour, run each
+    once more alone; the set of those that pass then."""
+    failures = {(m[1], m[2]) for line in lines if (m := FAILED_TEST.search(line))}
+    if not retry_cmd or not failures or not failures <= STOCK_FLAKY_TOURS:
+        return set()
+    passed = set()
+    for module, test in sorted(failures):
+        say(f"{name}: {module} {test} failed; it also fails now and then on stock crm: once more, alone")
+        rc, retry_lines, _log = run_logged(retry_cmd(module, test), env, f"{TEST_DB}-retry-{test}.log")
+        report = [m for line in retry_lines if (m := REPORT.search(line))]
+        if rc == 0 and report and report[-1][1] == "0" and report[-1][2] == "0" and int(report[-1][3]):
+            say(f"{name}: {module} {test} passed on its second run")
+            passed.add((module, test))
+    return passed
 
 
 def lint(tally):
@@ -559,6 +590,9 @@ def cmd_test(args):
             env,
             tally,
             ADDON,
+            retry_cmd=lambda module, test: odoo_cmd(
+                odoo, "-d", TEST_DB, f"--test-tags=/{module}:{test}", "--stop-after-init", *http
+            ),
         )
         # test_crm_full's query counts (creating leads as a form, an import
         # and a batch would) with the addon installed beside it
