@@ -21,8 +21,7 @@ import subprocess
 import time
 from datetime import datetime, timedelta
 
-import requests
-from benchlib import BENCH, HISTORY_PHASES, Bench, harness, write_results
+from benchlib import BENCH, HISTORY_PHASES, Bench, harness, odoo_server, write_results
 
 RPC_CASES = {
     "stock: formatted_read_group crm.lead by stage": (
@@ -36,45 +35,19 @@ RPC_CASES = {
 
 
 def rpc_timings(bench, db, runs, since):
-    port = harness.free_port()
-    cmd = harness.odoo_cmd(
-        bench.odoo, "-d", db, f"--db-filter=^{db}$", "--http-interface=127.0.0.1", f"--http-port={port}",
-        "--workers=0", "--max-cron-threads=0", "--log-level=warn",
-    )  # fmt: skip
-    server = subprocess.Popen(
-        cmd, env=os.environ | bench.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    session = requests.Session()
-    try:
-        for _attempt in range(120):
-            try:
-                session.get(f"{url}/web/login", timeout=5)
-                break
-            except requests.ConnectionError:
-                time.sleep(1)
-        session.post(f"{url}/web/session/authenticate", timeout=60,
-                     json={"params": {"db": db, "login": "admin", "password": "admin"}}).raise_for_status()  # fmt: skip
+    with odoo_server(bench, db) as call:
         results = {}
         for name, (model, method, args, kwargs) in RPC_CASES.items():
             kwargs = {
                 key: [["date", ">=", since]] if value == "YEAR" else value for key, value in kwargs.items()
             }
-            payload = {"params": {"model": model, "method": method, "args": args, "kwargs": kwargs}}
             timings = []
             for _run in range(runs + 1):
                 started = time.perf_counter()
-                response = session.post(
-                    f"{url}/web/dataset/call_kw/{model}/{method}", json=payload, timeout=300
-                )
+                call(model, method, *args, **kwargs)
                 timings.append((time.perf_counter() - started) * 1000)
-                if "error" in response.json():
-                    raise RuntimeError(response.json()["error"])
             results[name] = statistics.median(timings[1:])
         return results
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def main():

@@ -11,13 +11,10 @@ the rounds' medians, and the ratio addon / stock. Target: <= 1.2.
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import time
 
-import requests
-from benchlib import Bench, harness, write_results
+from benchlib import Bench, odoo_server, write_results
 
 # Run inside `odoo-bin shell` of the stock database, which opens the addon's
 # database beside it (each database has its own registry): drags alternate
@@ -91,40 +88,12 @@ def rpc_drags(bench, stock, addon, rounds, count):
     """The same drags as the web client makes them: `web_save` over JSON-RPC
     on a running server per database, one request (one transaction) each,
     alternating between the two as in-process."""
-    servers, sessions, leads, pipelines = {}, {}, {}, {}
-
-    def call(side, model, method, *args, **kwargs):
-        payload = {"params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs}}
-        url = f"{servers[side][1]}/web/dataset/call_kw/{model}/{method}"
-        response = sessions[side].post(url, json=payload, timeout=120).json()
-        if "error" in response:
-            raise RuntimeError(response["error"])
-        return response["result"]
-
-    try:
-        for side, db in (("stock", stock), ("addon", addon)):
-            port = harness.free_port()
-            cmd = harness.odoo_cmd(
-                bench.odoo, "-d", db, f"--db-filter=^{db}$", "--http-interface=127.0.0.1", f"--http-port={port}",
-                "--workers=0", "--max-cron-threads=0", "--log-level=warn",
-            )  # fmt: skip
-            process = subprocess.Popen(
-                cmd, env=os.environ | bench.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-            servers[side] = (process, f"http://127.0.0.1:{port}")
-            sessions[side] = requests.Session()
-            for _attempt in range(120):
-                try:
-                    sessions[side].get(f"{servers[side][1]}/web/login", timeout=5)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(1)
-            sessions[side].post(
-                f"{servers[side][1]}/web/session/authenticate", timeout=60,
-                json={"params": {"db": db, "login": "admin", "password": "admin"}},
-            ).raise_for_status()  # fmt: skip
+    with odoo_server(bench, stock) as stock_call, odoo_server(bench, addon) as addon_call:
+        calls = {"stock": stock_call, "addon": addon_call}
+        leads, pipelines = {}, {}
+        for side, call in calls.items():
             leads[side] = call(
-                side, "crm.lead", "search_read",
+                "crm.lead", "search_read",
                 [("type", "=", "opportunity"), ("won_status", "=", "pending"), ("active", "=", True)],
                 ["stage_id", "team_id"], order="id desc", limit=count,
             )  # fmt: skip
@@ -132,7 +101,7 @@ def rpc_drags(bench, stock, addon, rounds, count):
                 team = lead["team_id"] and lead["team_id"][0]
                 if (side, team) not in pipelines:
                     pipelines[side, team] = call(
-                        side, "crm.stage", "search",
+                        "crm.stage", "search",
                         ["|", ("team_ids", "=", False), ("team_ids", "in", [team] if team else []),
                          ("is_won", "=", False)],
                         order="sequence, id",
@@ -151,7 +120,9 @@ def rpc_drags(bench, stock, addon, rounds, count):
                     position = stages.index(current) if current in stages else 0
                     target = stages[(position + (1 if round_ % 2 == 0 else -1)) % len(stages)]
                     started = time.perf_counter()
-                    call(side, "crm.lead", "web_save", [lead["id"]], {"stage_id": target}, specification=CARD)
+                    calls[side](
+                        "crm.lead", "web_save", [lead["id"]], {"stage_id": target}, specification=CARD
+                    )
                     timings[side].append((time.perf_counter() - started) * 1000)
                     lead["stage_id"] = [target]
             if round_:
@@ -160,10 +131,6 @@ def rpc_drags(bench, stock, addon, rounds, count):
         return {
             side: {"medians": values, "median": statistics.median(values)} for side, values in medians.items()
         }
-    finally:
-        for process, _url in servers.values():
-            process.terminate()
-            process.wait(timeout=60)
 
 
 def main():

@@ -12,7 +12,10 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+
+import requests
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent / "tools"))
@@ -98,6 +101,46 @@ class Bench:
         started = time.perf_counter()
         function(*args)
         return time.perf_counter() - started
+
+
+@contextmanager
+def odoo_server(bench, db):
+    """An Odoo server on `db` at a free local port, as a web client sees it:
+    yields a function `call(model, method, *args, **kwargs)` over JSON-RPC,
+    logged in as admin."""
+    port = harness.free_port()
+    cmd = harness.odoo_cmd(
+        bench.odoo, "-d", db, f"--db-filter=^{db}$", "--http-interface=127.0.0.1", f"--http-port={port}",
+        "--workers=0", "--max-cron-threads=0", "--log-level=warn",
+    )  # fmt: skip
+    server = subprocess.Popen(
+        cmd, env=os.environ | bench.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    session = requests.Session()
+
+    def call(model, method, *args, **kwargs):
+        payload = {"params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs}}
+        response = session.post(
+            f"{url}/web/dataset/call_kw/{model}/{method}", json=payload, timeout=300
+        ).json()
+        if "error" in response:
+            raise RuntimeError(response["error"])
+        return response["result"]
+
+    try:
+        for _attempt in range(120):
+            try:
+                session.get(f"{url}/web/login", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(1)
+        session.post(f"{url}/web/session/authenticate", timeout=60,
+                     json={"params": {"db": db, "login": "admin", "password": "admin"}}).raise_for_status()  # fmt: skip
+        yield call
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
 
 
 def median(values):

@@ -14,6 +14,7 @@ from . import sales_funnel_history
 from . import sales_funnel_lead_step
 from . import sales_funnel_demo
 from . import crm_lead_buying_role
+from . import sales_funnel_plan_share_mixin
 from . import sales_funnel_plan
 from . import sales_funnel_plan_size
 from . import sales_funnel_plan_step

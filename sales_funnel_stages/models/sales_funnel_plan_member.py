@@ -9,7 +9,7 @@ class SalesFunnelPlanMember(models.Model):
     of the deals, and their coverage at each funnel step."""
 
     _name = "sales.funnel.plan.member"
-    _inherit = ["sales.funnel.finite.mixin"]
+    _inherit = ["sales.funnel.finite.mixin", "sales.funnel.plan.share.mixin"]
     _description = "Sales Funnel Plan Salesperson"
     _order = "plan_id, share desc, id"
 
@@ -57,18 +57,6 @@ class SalesFunnelPlanMember(models.Model):
                         team=team.name,
                     )
                 )
-
-    @api.constrains("share", "plan_id")
-    def _check_plan_shares(self):
-        if not self.env.context.get(self.plan_id.CHECKING_LINES):
-            self.plan_id._check_shares()
-
-    def unlink(self):
-        plans = self.plan_id
-        result = super().unlink()
-        if not self.env.context.get(plans.CHECKING_LINES):
-            plans.exists()._check_shares()
-        return result
 
     @api.model_create_multi
     def create(self, vals_list):

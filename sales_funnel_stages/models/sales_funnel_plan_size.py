@@ -13,7 +13,7 @@ class SalesFunnelPlanSize(models.Model):
     period beside them (funnel method, section 3)."""
 
     _name = "sales.funnel.plan.size"
-    _inherit = ["sales.funnel.finite.mixin"]
+    _inherit = ["sales.funnel.finite.mixin", "sales.funnel.plan.share.mixin"]
     _description = "Sales Funnel Plan Deal Size"
     _order = "plan_id, sequence, id"
 
@@ -129,18 +129,6 @@ class SalesFunnelPlanSize(models.Model):
         for index in order[: total - sum(parts)]:
             parts[index] += 1
         return parts
-
-    @api.constrains("share", "plan_id")
-    def _check_plan_shares(self):
-        if not self.env.context.get(self.plan_id.CHECKING_LINES):
-            self.plan_id._check_shares()
-
-    def unlink(self):
-        plans = self.plan_id
-        result = super().unlink()
-        if not self.env.context.get(plans.CHECKING_LINES):
-            plans.exists()._check_shares()
-        return result
 
     @api.constrains("share", "deal_count")
     def _check_values(self):
