@@ -403,7 +403,8 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------ stage history
 
     # Values whose write may change the lead's stage, status or funnel
-    # summary: such writes are flushed at once (see `write`).
+    # summary: written with a `funnel_event_date` in the context, they are
+    # flushed at once, so that their moves take that date (see `write`).
     FUNNEL_OBSERVED_VALUES = frozenset(
         {"stage_id", "team_id", "user_id", "active", "probability", "type", "company_id", "partner_id",
          "expected_revenue"}
