@@ -36,6 +36,9 @@ class TestHistoryReplay(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.steps = cls.env["sales.funnel.step"].search([])
+        # two steps of equal weight, so that the replay may reorder them
+        cls.reordered = cls.steps.filtered(lambda step: step.code in ("solution", "proposal"))
+        cls.reordered[0].weight = cls.reordered[1].weight
         company_a = cls.env.company
         currency_b = (
             cls.env["res.currency"]
@@ -103,6 +106,7 @@ class TestHistoryReplay(TransactionCase):
             (self._op_merge, 1),
             (self._op_import, 2),
             (self._op_remap, 1),
+            (self._op_reorder, 1),
         ]
         for _number in range(OPERATIONS):
             operation = self.rng.choices([op for op, _w in operations], [w for _op, w in operations])[0]
@@ -256,15 +260,25 @@ class TestHistoryReplay(TransactionCase):
         stage = self.rng.choice(
             self.env["crm.stage"].search([("team_ids", "in", self.teams.ids), ("is_won", "=", False)])
         )
-        position = list(self.steps).index(stage.funnel_step_id)
-        target = self.steps[max(0, min(position + self.rng.choice([-1, 1]), len(self.steps) - 2))]
+        steps = self._ordered_steps()
+        position = list(steps).index(stage.funnel_step_id)
+        target = steps[max(0, min(position + self.rng.choice([-1, 1]), len(steps) - 2))]
         stage.with_env(env).funnel_step_id = target  # refused when weights would decrease
+
+    def _op_reorder(self, env):
+        """Swap two steps in the funnel's order: every move is named, and
+        every summary built, by the new order."""
+        first, second = self.reordered.with_env(env)
+        first.sequence, second.sequence = second.sequence, first.sequence
 
     # ------------------------------------------------------------ expectations
 
+    def _ordered_steps(self):
+        return self.env["sales.funnel.step"].search([])
+
     def _position(self, stage_id):
         step = self.env["crm.stage"].browse(stage_id).funnel_step_id
-        return list(self.steps).index(step) + 1 if step else 0
+        return list(self._ordered_steps()).index(step) + 1 if step else 0
 
     def _is_won(self, stage_id):
         return bool(stage_id) and self.env["crm.stage"].browse(stage_id).is_won
@@ -321,7 +335,7 @@ class TestHistoryReplay(TransactionCase):
                 steps.setdefault(position, index)
             final_date, final_stage, final_status = segments[-1]
             for position, first in steps.items():
-                step = self.steps[position - 1]
+                step = self._ordered_steps()[position - 1]
                 days = sum(
                     (segments[index + 1][0] - start).total_seconds()
                     for index, (start, in_stage, in_status) in enumerate(segments[:-1])
