@@ -13,6 +13,7 @@ class CrmStage(models.Model):
     stage sets its own.
     """
 
+    _name = "crm.stage"
     _inherit = ["crm.stage", "sales.funnel.finite.mixin"]
 
     funnel_step_id = fields.Many2one(

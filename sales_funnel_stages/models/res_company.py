@@ -4,6 +4,7 @@ from odoo.tools import SQL
 
 
 class ResCompany(models.Model):
+    _name = "res.company"
     _inherit = ["res.company", "sales.funnel.finite.mixin"]
 
     # Funnel method, section 5: what is "big" and what is "short" is the
