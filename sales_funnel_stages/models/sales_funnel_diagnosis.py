@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 from odoo.tools import SQL, format_date, formatLang
 
@@ -286,7 +286,17 @@ class SalesFunnelDiagnosis(models.Model):
         if self._ids:
             return {row_id // ID_STRIDE - 1 for row_id in self._ids}
         teams = self.env.context.get("funnel_team_ids")
-        return None if teams is None else set(teams)
+        if teams is None:
+            return None
+        if not isinstance(teams, (list, tuple)) or not all(
+            isinstance(team, int) and not isinstance(team, bool) for team in teams
+        ):
+            raise UserError(
+                self.env._(
+                    "The funnel health can only be scoped by a list of sales team ids (funnel_team_ids)."
+                )
+            )
+        return set(teams)
 
     @property
     def _table_query(self):

@@ -1,4 +1,6 @@
-from odoo.exceptions import ValidationError
+from datetime import date
+
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import FunnelCase
@@ -36,3 +38,35 @@ class TestNotANumber(FunnelCase):
                     self.assertEqual(record[name], before)
         with self.assertRaises(ValidationError):
             self.env["sales.funnel.plan"].create({"team_id": self.team.id, "target_amount": float("nan")})
+
+
+@tagged("post_install", "-at_install")
+class TestClearRefusals(FunnelCase):
+    def test_export_dates_out_of_the_calendar(self):
+        Export = self.env["sales.funnel.export"].with_user(self.manager)
+        first_month = {"period": "custom", "date_from": date(1, 1, 1), "date_to": date(1, 1, 31)}
+        for values in [
+            first_month,
+            {"period": "custom", "date_from": date(9999, 12, 1), "date_to": date(9999, 12, 31)},
+            {**first_month, "comparison": "previous_year"},
+            {**first_month, "comparison": "previous_period"},
+            {"period": "this_month", "comparison": "custom", "compare_date_from": date(9999, 12, 31),
+             "compare_date_to": date(9999, 12, 31)},
+        ]:  # fmt: skip
+            with self.subTest(values=values), self.assertRaisesRegex(ValidationError, "Choose dates between"):
+                Export.create(values)
+        export = Export.create(
+            {"period": "custom", "date_from": date(2026, 1, 1), "date_to": date(2026, 1, 31)}
+        )
+        with self.assertRaisesRegex(ValidationError, "Choose dates between"):
+            export.write({"date_to": date(9999, 12, 31)})
+        export.invalidate_recordset(flush=False)
+        self.assertEqual(export.date_to, date(2026, 1, 31))
+
+    def test_funnel_health_scoped_by_bad_team_ids(self):
+        Diagnosis = self.env["sales.funnel.diagnosis"].with_user(self.manager)
+        for value in ["abc", 5, [1, "x"], ["1); DROP TABLE crm_lead; --"], [True], [None], {"a": 1}]:
+            with self.subTest(value=value), self.assertRaisesRegex(UserError, "list of sales team ids"):
+                Diagnosis.with_context(funnel_team_ids=value).search_read([], ["team_id"])
+        rows = Diagnosis.with_context(funnel_team_ids=self.team.ids).search_read([], ["team_id"])
+        self.assertEqual({row["team_id"][0] for row in rows if row["team_id"]}, set(self.team.ids))

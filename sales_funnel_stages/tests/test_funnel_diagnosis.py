@@ -338,7 +338,9 @@ class TestFunnelDiagnosis(FunnelCase):
     def test_weekly_mails_carry_the_warnings(self):
         """The weekly report: the leader's mail lists the team's warnings,
         deals won off the funnel only for a Sales administrator."""
-        leader = new_test_user(self.env, "diag_weekly_leader", groups="sales_team.group_sale_salesman")
+        leader = new_test_user(
+            self.env, "diag_weekly_leader", groups="sales_team.group_sale_salesman_all_leads"
+        )
         self.team.user_id = leader
         self._leads(2, self.salesman)
         self._won(self.salesman, 1000.0, self.now)  # created in negotiation and won: no funnel history

@@ -510,8 +510,11 @@ class TestWeeklyFunnelReport(FunnelExportCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.leader = new_test_user(cls.env, "funnel_export_leader", groups="sales_team.group_sale_salesman")
+        cls.leader = new_test_user(
+            cls.env, "funnel_export_leader", groups="sales_team.group_sale_salesman_all_leads"
+        )
         cls.quiet = new_test_user(cls.env, "funnel_export_quiet", groups="sales_team.group_sale_salesman")
+        cls.users = dict(cls.users, leader=cls.leader)
         cls.team.write({"user_id": cls.leader.id, "member_ids": [(4, cls.quiet.id)]})
         cls._play(WEEK)
         cls.Mail = cls.env["mail.mail"]
@@ -573,6 +576,23 @@ class TestWeeklyFunnelReport(FunnelExportCase):
         ]
         self.assertIn(f"Weakest conversion step: <strong>{weakest}</strong>", body)
         self.assertNotIn(self.step["needs"].name, by_recipient[self.other.partner_id].body_html, "their own")
+
+    def test_what_the_reader_may_read(self):
+        """An "Own Documents" team leader gets the workbook of their team as
+        they would see it on screen: their own opportunities and the
+        unassigned ones, not their members'."""
+        self.leader.group_ids -= self.env.ref("sales_team.group_sale_salesman_all_leads")
+        self.leader.group_ids |= self.env.ref("sales_team.group_sale_salesman")
+        self.assertFalse(self.leader.has_group("sales_team.group_sale_salesman_all_leads"))
+        self._play([("L", "leader", 700.0, [(0, "identify"), (1, "needs")], None)])
+        self._switch(True)
+        mails = self._run_cron().filtered(lambda mail: mail.recipient_ids == self.leader.partner_id)
+        book = self._read(mails.attachment_ids.raw)
+        table = self._table(book["Summary"], "Funnel Step")
+        self.assertEqual(table[self.step["identify"].name]["Entered"], 1, "L alone, not A to F")
+        self.assertEqual(table[self.step["needs"].name]["Amount"], 700.0)
+        self.assertEqual(set(self._table(book["Open Pipeline"], "Opportunity")), {"L"})
+        self.assertEqual({row[1] for row in self._rows(book["Transitions"])[1:]}, {"L"})
 
 
 @tagged("post_install", "-at_install")

@@ -1,6 +1,6 @@
 import base64
 import io
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 import pytz
 from dateutil.relativedelta import MO, relativedelta
@@ -37,15 +37,22 @@ BREAKDOWNS = {
     "breakdown_deal_size": "deal_size",
 }
 WEEKLY_REPORT_PARAM = "sales_funnel_stages.weekly_report"
+# Dates a period may use: enough for any sales history, and far enough from
+# the ends of Python's calendar that a comparison period or a time zone
+# shift stays in it.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 
 class SalesFunnelExport(models.TransientModel):
-    """Funnel workbook for Sales administrators, on demand (this wizard) and
-    weekly by email (`_cron_send_weekly_report`).
+    """Funnel workbook for "All Documents" users, on demand (this wizard),
+    and weekly by email (`_cron_send_weekly_report`).
 
     Everything is read in the reader's language and time zone, within the
-    chosen companies and under the reader's record rules; amounts are in
-    the currency of the current company (or the first one chosen).
+    chosen companies and under the reader's record rules (`_reading`); the
+    reader is whoever made the wizard: the user exporting, or the
+    recipient of a weekly mail. Amounts are in the currency of the current
+    company (or the first one chosen).
     """
 
     _name = "sales.funnel.export"
@@ -123,7 +130,8 @@ class SalesFunnelExport(models.TransientModel):
     @api.depends("comparison", "period", "date_from", "date_to")
     def _compute_compare_dates(self):
         for wizard in self:
-            if wizard.comparison == "none" or not (wizard.date_from and wizard.date_to):
+            if wizard.comparison == "none" or not wizard._in_calendar(wizard.date_from, wizard.date_to):
+                # out of the calendar: left for _check_dates to explain
                 wizard.compare_date_from = wizard.compare_date_to = False
             elif wizard.comparison == "previous_year":
                 wizard.compare_date_from = wizard.date_from - relativedelta(years=1)
@@ -150,9 +158,24 @@ class SalesFunnelExport(models.TransientModel):
         end = self.date_from - relativedelta(days=1)
         return end - (self.date_to - self.date_from), end
 
+    @staticmethod
+    def _in_calendar(*days):
+        return all(days) and all(FIRST_DAY <= day <= LAST_DAY for day in days)
+
     @api.constrains("date_from", "date_to", "comparison", "compare_date_from", "compare_date_to")
     def _check_dates(self):
         for wizard in self:
+            days = [wizard.date_from, wizard.date_to]
+            if wizard.comparison == "custom":
+                days += [wizard.compare_date_from, wizard.compare_date_to]
+            if not wizard._in_calendar(*filter(None, days)):
+                raise ValidationError(
+                    self.env._(
+                        "Choose dates between %(first)s and %(last)s.",
+                        first=format_date(self.env, FIRST_DAY),
+                        last=format_date(self.env, LAST_DAY),
+                    )
+                )
             if wizard.date_from > wizard.date_to:
                 raise ValidationError(
                     self.env._(
@@ -228,13 +251,19 @@ class SalesFunnelExport(models.TransientModel):
 
     # ------------------------------------------------------------ figures
 
+    def _reading(self, model_name):
+        """`model_name` with the rights of this wizard's maker, whatever runs
+        it: the weekly mail is built by the superuser, yet shows each
+        recipient no more than they may read on screen."""
+        return self.env[model_name].with_user(self.create_uid)
+
     def _funnel(self, date_from, date_to, groupby=None):
-        return self.env["sales.funnel.report"].get_funnel(
+        return self._reading("sales.funnel.report").get_funnel(
             self._period_domain(date_from, date_to), groupby=groupby
         )
 
     def _kpis(self, date_from, date_to):
-        return self.env["sales.funnel.report"].get_funnel_kpis(self._period_domain(date_from, date_to))
+        return self._reading("sales.funnel.report").get_funnel_kpis(self._period_domain(date_from, date_to))
 
     # ------------------------------------------------------------ export
 
@@ -272,19 +301,23 @@ class SalesFunnelExport(models.TransientModel):
         gets the workbook of the previous week for the teams they lead, each
         salesperson with funnel entries that week a summary of their own.
 
-        Runs as the superuser and restricts each report to its reader's
-        teams or own leads: a team leader needs not be a Sales
-        administrator to get the report of their team. Mails go through the
-        mail queue."""
+        Each mail shows what its reader may read on screen (record rules,
+        companies): a team leader with "All Documents" gets their teams'
+        figures, one with "Own Documents" only their own. Mails go through
+        the mail queue."""
         if not str2bool(self.env["ir.config_parameter"].sudo().get_param(WEEKLY_REPORT_PARAM, "False")):
             return
         teams = self.env["crm.team"].sudo().search([("user_id", "!=", False)])
         for leader, led_teams in teams.grouped("user_id").items():
-            if leader.active and leader.email:
+            if self._may_receive(leader):
                 self._send_weekly_workbook(leader, led_teams)
         members = self.env["crm.team.member"].sudo().search([]).user_id
-        for salesperson in members.filtered(lambda user: user.active and user.email):
+        for salesperson in members.filtered(self._may_receive):
             self._send_weekly_summary(salesperson)
+
+    @api.model
+    def _may_receive(self, user):
+        return user.active and user.email and user.has_group("sales_team.group_sale_salesman")
 
     @api.model
     def _switch_weekly_report(self, active):
@@ -305,14 +338,16 @@ class SalesFunnelExport(models.TransientModel):
 
     @api.model
     def _weekly_export(self, user, values):
-        """A wizard of last week in the language and time zone of `user`."""
-        reader = self.sudo().with_context(lang=user.lang, tz=user.tz or "UTC")
+        """A wizard of last week made by `user` (`_reading`), in their
+        language and time zone and in the companies they work in."""
+        reader = self.with_user(user).sudo().with_context(lang=user.lang, tz=user.tz or "UTC")
+        values["company_ids"] = (values["company_ids"] & user.company_ids or user.company_ids).ids
         return reader.create({"period": "last_week", **values})
 
     @api.model
     def _send_weekly_workbook(self, leader, teams):
         export = self._weekly_export(
-            leader, {"company_ids": (teams.company_id or leader.company_ids).ids, "team_ids": teams.ids}
+            leader, {"company_ids": teams.company_id or leader.company_ids, "team_ids": teams.ids}
         )._in_export_companies()
         kpis = export._kpis(export.date_from, export.date_to)
         body = export._render_mail(
@@ -337,7 +372,7 @@ class SalesFunnelExport(models.TransientModel):
     @api.model
     def _send_weekly_summary(self, salesperson):
         export = self._weekly_export(
-            salesperson, {"company_ids": salesperson.company_ids.ids, "user_ids": salesperson.ids}
+            salesperson, {"company_ids": salesperson.company_ids, "user_ids": salesperson.ids}
         )._in_export_companies()
         funnel = export._funnel(export.date_from, export.date_to)
         if not any(line["entered_count"] for line in funnel):
@@ -372,7 +407,7 @@ class SalesFunnelExport(models.TransientModel):
         `users` that have warnings (sales.funnel.diagnosis), in this
         wizard's language and companies; deals won without funnel history
         only for a reader who is a Sales administrator."""
-        rows = self.env["sales.funnel.diagnosis"]._diagnose(
+        rows = self._reading("sales.funnel.diagnosis")._diagnose(
             teams=teams, users=users, show_restricted=reader.has_group("sales_team.group_sale_manager")
         )
         return [row for row in rows if row["warnings"]]

@@ -361,7 +361,7 @@ class FunnelWorkbook:
             Column(self.env._("Days in Stage"), "int", 10),
             Column(self.env._("Expected Closing"), "date", 12),
         ]
-        Lead = self.env["crm.lead"]
+        Lead = self.export._reading("crm.lead")
         query = Lead._search(
             Domain("won_status", "=", "pending")
             & Domain("type", "=", "opportunity")
@@ -417,7 +417,7 @@ class FunnelWorkbook:
             Column(self.env._("Amount"), "money", 16),
             Column(self.env._("Weighted Amount"), "money", 16),
         ]
-        History = self.env["sales.funnel.history"]
+        History = self.export._reading("sales.funnel.history")
         query = History._search(export._period_domain(export.date_from, export.date_to))
         history = query.table
         lead = query.left_join(history, "lead_id", "crm_lead", "id", "lead_id")
