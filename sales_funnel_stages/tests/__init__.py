@@ -1,4 +1,5 @@
 from . import test_access
+from . import test_access_matrix
 from . import test_funnel_chart
 from . import test_funnel_export
 from . import test_funnel_history
