@@ -39,7 +39,7 @@ PLAN_LINES = [
     "sales.funnel.plan.coverage",
 ]
 B_RATE = 2.0  # company B's currency per unit of company A's
-REFUSED = "refused"  # what a refused try gives: AccessError, no file, no mail
+REFUSED = object()  # what a refused try gives: AccessError, no file, no mail
 
 
 @tagged("post_install", "-at_install")
@@ -487,12 +487,12 @@ class TestAccessMatrix(HttpCase):
                         self.env.invalidate_all()
                         sp.rollback()
                     if want:
-                        self.assertNotEqual(seen, REFUSED, "allowed")
+                        self.assertIsNot(seen, REFUSED, "allowed")
                         rows = self._expected(obj, action, role)
                         if rows is not ...:
                             self.assertEqual(seen, rows, "exactly the rows that role may see")
                     else:
-                        self.assertEqual(seen, REFUSED, "refused")
+                        self.assertIs(seen, REFUSED, "refused")
                     allowed += want
                     refused += not want
         _logger.info(
