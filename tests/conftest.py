@@ -24,8 +24,8 @@ class OdooRunner:
         self.odoo = harness.odoo_path()
         self.env = {k: os.environ[k] for k in ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD") if k in os.environ}
 
-    def run(self, *args, check=True):
-        cmd = harness.odoo_cmd(self.odoo, *args, "--log-level=warn", "--no-http")
+    def run(self, *args, check=True, subcommand=None):
+        cmd = harness.odoo_cmd(self.odoo, *args, "--log-level=warn", "--no-http", subcommand=subcommand)
         result = subprocess.run(cmd, env=os.environ | self.env, capture_output=True, text=True, check=False)
         if check and result.returncode:
             raise AssertionError(

@@ -36,6 +36,13 @@ print('JSON ' + json.dumps({
 }))
 """
 
+PROGRESS = """
+import json
+progress = env['sales.funnel.build'].get_progress() or {}
+print('JSON ' + json.dumps({'done': progress.get('done'), 'total': progress.get('total'),
+                            'history': env['sales.funnel.history'].search_count([])}))
+"""
+
 STATE = """
 import json
 Stage = env['crm.stage']
@@ -74,6 +81,11 @@ def test_install_then_uninstall(odoo, crm_db):
     after = odoo.shell(crm_db, STATE)[0]
     # no stage of the company deleted or renamed, no lead lost
     assert after == before
+
+    # the install queued the build of the existing leads: nothing of it done yet
+    assert odoo.shell(crm_db, PROGRESS)[0] == {"done": 0, "total": 0, "history": 0}
+    odoo.run("-d", crm_db, "--stop-after-init", subcommand="funnel_build")
+    assert odoo.shell(crm_db, PROGRESS)[0] == {"done": None, "total": None, "history": 30 + 3}
 
     funnel = odoo.shell(crm_db, FUNNEL)[0]
     # won stage -> after-sales; the others by their place in each pipeline:

@@ -366,8 +366,10 @@ def write_odoo_conf(odoo, env):
 
 
 def odoo_cmd(odoo, *args, subcommand=None):
-    """odoo-bin [subcommand words] with the harness's configuration file."""
-    sub = subcommand.split() if subcommand else []
+    """odoo-bin [subcommand words] with the harness's configuration file.
+    The addons path comes first: Odoo looks for the addons' commands
+    (`funnel_build`) there, before it reads the configuration file."""
+    sub = [f"--addons-path={addons_path(odoo)}", *subcommand.split()] if subcommand else []
     return [str(venv_python()), str(odoo / "odoo-bin"), *sub, "-c", str(ODOO_CONF), *args]
 
 

@@ -12,6 +12,7 @@ from . import ir_actions_act_window_view
 from . import ir_ui_view
 from . import sales_funnel_history
 from . import sales_funnel_lead_step
+from . import sales_funnel_build
 from . import sales_funnel_demo
 from . import crm_lead_buying_role
 from . import sales_funnel_plan_share_mixin

@@ -487,6 +487,10 @@ class CrmLead(models.Model):
         reason = self.env.ref("sales_funnel_stages.crm_lost_reason_man_disqualified")
         return self.action_set_lost(lost_reason_id=reason.id)
 
+    def _merge_dependences(self, opportunities):
+        self.env["sales.funnel.build"]._before_merge(self | opportunities)
+        return super()._merge_dependences(opportunities)
+
     # ------------------------------------------------------------ SQL refresh
 
     @api.model

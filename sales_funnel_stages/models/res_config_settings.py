@@ -4,6 +4,9 @@ from odoo import fields, models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
+    funnel_build_progress = fields.Char(
+        string="Funnel History Build", compute="_compute_funnel_build_progress"
+    )
     funnel_currency_id = fields.Many2one(related="company_id.currency_id", string="Funnel Currency")
     funnel_tier_big_amount = fields.Monetary(
         related="company_id.funnel_tier_big_amount", currency_field="funnel_currency_id", readonly=False
@@ -41,3 +44,7 @@ class ResConfigSettings(models.TransientModel):
         result = super().set_values()
         self.env["sales.funnel.export"]._switch_weekly_report(self.funnel_weekly_report)
         return result
+
+    def _compute_funnel_build_progress(self):
+        progress = self.env["sales.funnel.build"].get_progress()
+        self.funnel_build_progress = progress and progress["message"]

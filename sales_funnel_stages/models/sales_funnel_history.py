@@ -68,6 +68,11 @@ class SalesFunnelHistory(models.Model):
     expected_revenue = fields.Monetary(readonly=True, aggregator="sum_currency")
     weighted_revenue = fields.Monetary(readonly=True, aggregator="sum_currency")
     changed_by_id = fields.Many2one("res.users", string="Changed by", readonly=True)
+    backfilled = fields.Boolean(
+        string="From crm's Tracking",
+        readonly=True,
+        help="Rebuilt after the install from what crm had tracked, not recorded as it happened.",
+    )
     gates_unmet = fields.Boolean(
         string="Won Past Unmet Gates",
         readonly=True,
@@ -254,91 +259,171 @@ class SalesFunnelHistory(models.Model):
         return "advance"
 
     @api.model
-    def _backfill(self):
-        """Rebuild the history, at install, from what Odoo already holds:
-        creation (entering the first stage), crm's tracking of `stage_id`,
-        `date_last_stage_update` for a last move that was not tracked, and
-        `date_closed` for lost leads. One INSERT: on a large database this
-        writes millions of rows into this table only, not into crm_lead.
-        Amounts are the leads' current ones: Odoo does not keep them per move.
-        Rows are not sorted on the way in: events of a lead at the very same
-        instant keep no particular order.
-        """
-        stage_field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
+    def _backfill(self, lead_ids, build):
+        """The history of `lead_ids` from before the install (`build`: where
+        it starts), from what Odoo holds: creation (entering the first
+        stage), crm's tracking of the stage and of won/lost (lost, restored),
+        `date_last_stage_update` for a last move that was not tracked,
+        `date_closed` for a loss that was not. Amounts are the leads' current
+        ones: Odoo does not keep them per move.
+
+        Moves recorded live since the install stay; what a lead was at the
+        install is what the first of them started from. Leads that already
+        had a history at the install (demo data) keep it. Dates Odoo no
+        longer has (a move or a loss untracked, then overwritten by a live
+        one) are the install's."""
+        started = build.date_queued
         self.env.cr.execute(
-            SQL(
-                """
-                WITH leads AS MATERIALIZED (
-                    SELECT id, create_date, create_uid, write_uid, stage_id, date_last_stage_update,
-                           COALESCE(date_closed, write_date) AS date_closed, won_status,
-                           user_id, team_id, company_id, expected_revenue, weighted_revenue
-                      FROM crm_lead AS lead
-                     -- leads that already have a history (made while installing, by demo
-                     -- data) keep it
-                     WHERE NOT EXISTS (SELECT 1 FROM sales_funnel_history AS known WHERE known.lead_id = lead.id)
-                ), moves AS MATERIALIZED (
-                    SELECT message.res_id AS lead_id, message.date, tracking.id AS tracking_id, message.create_uid,
-                           tracking.old_value_integer AS from_stage, tracking.new_value_integer AS to_stage
-                      FROM mail_tracking_value AS tracking
-                      JOIN mail_message AS message ON message.id = tracking.mail_message_id
-                      JOIN leads ON leads.id = message.res_id
-                     WHERE tracking.field_id = %(stage_field)s AND message.model = 'crm.lead'
-                ), ends AS (
-                    -- the stage before the first tracked move, the stage after the last: one
-                    -- sort of the moves (MIN/MAX over arrays would cost three times as much)
-                    SELECT lead_id, first_stage, last_stage
-                      FROM (SELECT lead_id,
-                                   first_value(from_stage) OVER lead_moves AS first_stage,
-                                   last_value(to_stage) OVER lead_moves AS last_stage,
-                                   row_number() OVER lead_moves AS position
-                              FROM moves
-                            WINDOW lead_moves AS (PARTITION BY lead_id ORDER BY date, tracking_id
-                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-                           ) AS ordered
-                     WHERE position = 1
-                ), events AS (
-                    SELECT leads.id AS lead_id, leads.create_date AS date, NULL::int AS from_stage,
-                           COALESCE(ends.first_stage, leads.stage_id) AS to_stage, 'enter' AS kind,
-                           leads.create_uid AS changed_by
-                      FROM leads
-                      LEFT JOIN ends ON ends.lead_id = leads.id
-                    UNION ALL
-                    SELECT lead_id, date, from_stage, to_stage, NULL, create_uid
-                      FROM moves
-                    UNION ALL
-                    SELECT leads.id, leads.date_last_stage_update, ends.last_stage, leads.stage_id, NULL,
-                           leads.write_uid
-                      FROM leads
-                      JOIN ends ON ends.lead_id = leads.id
-                     WHERE ends.last_stage IS DISTINCT FROM leads.stage_id AND leads.date_last_stage_update IS NOT NULL
-                    UNION ALL
-                    SELECT id, date_closed, stage_id, stage_id, 'lost', write_uid
-                      FROM leads
-                     WHERE won_status = 'lost'
-                ), steps AS (
-                    SELECT id, ROW_NUMBER() OVER (ORDER BY sequence, id) AS position FROM sales_funnel_step
-                )
-                INSERT INTO sales_funnel_history (
-                    lead_id, date, kind, from_stage_id, to_stage_id, from_step_id, to_step_id, user_id, team_id,
-                    company_id, expected_revenue, weighted_revenue, changed_by_id)
-                SELECT event.lead_id, event.date,
-                       COALESCE(event.kind, %(kind_of_move)s),
-                       from_stage.id, to_stage.id, from_stage.funnel_step_id, to_stage.funnel_step_id,
-                       leads.user_id, leads.team_id, leads.company_id,
-                       leads.expected_revenue, leads.weighted_revenue, event.changed_by
-                  FROM events AS event
-                  JOIN leads ON leads.id = event.lead_id
-                  LEFT JOIN crm_stage AS from_stage ON from_stage.id = event.from_stage
-                  LEFT JOIN crm_stage AS to_stage ON to_stage.id = event.to_stage
-                  LEFT JOIN steps AS from_step ON from_step.id = from_stage.funnel_step_id
-                  LEFT JOIN steps AS to_step ON to_step.id = to_stage.funnel_step_id
-                 WHERE event.date IS NOT NULL
-                """,
-                stage_field=stage_field.id,
-                kind_of_move=self._kind_of_move_sql(),
-            )
+            """
+            SELECT id, create_date, create_uid, write_uid, stage_id, won_status = 'lost',
+                   LEAST(date_last_stage_update, %(started)s), LEAST(COALESCE(date_closed, write_date), %(started)s),
+                   user_id, team_id, company_id, expected_revenue, weighted_revenue
+              FROM crm_lead AS lead
+             WHERE id = ANY(%(leads)s)
+               -- built already, or with a history at the install (demo data): kept
+               AND NOT EXISTS (SELECT 1 FROM sales_funnel_history AS known
+                                WHERE known.lead_id = lead.id AND (known.id <= %(last_history)s OR known.backfilled))
+            """,
+            {"leads": lead_ids, "started": started, "last_history": build.last_history_id},
         )
+        leads = {row[0]: row for row in self.env.cr.fetchall()}
+        if not leads:
+            return
+        at_install = self._states_at_install(list(leads))
+        tracked = self._tracked_changes(list(leads), build.last_message_id)
+        positions = self.env["sales.funnel.step"]._funnel_positions()
+        stages = self.env["crm.stage"]._funnel_stage_map()
+        rows = []
+        for lead_id, lead in leads.items():
+            _id, created, creator, writer, stage, lost, moved_on, closed_on, *dimensions = lead
+            if lead_id in at_install:
+                stage, first_status = at_install[lead_id]
+                lost = first_status == "restored" if first_status else lost
+            changes = tracked.get(lead_id, [])
+            events = []
+            moves = [change for change in changes if change[1] == "move"]
+            current = moves[0][2] if moves else stage
+            if current:
+                events.append((created, "enter", None, current, creator))
+            was_lost = False
+            for date, change, from_stage, to_stage, author in changes:
+                if change == "move":
+                    events.append((date, self._kind_of(from_stage, to_stage, positions, stages), from_stage,
+                                   to_stage, author))  # fmt: skip
+                    current = to_stage
+                elif (change == "lost") != was_lost:
+                    events.append((date, change, current, current, author))
+                    was_lost = change == "lost"
+            if current != stage:
+                events.append((moved_on or created, self._kind_of(current, stage, positions, stages), current,
+                               stage, writer))  # fmt: skip
+            if lost != was_lost:
+                events.append((closed_on, "lost" if lost else "restored", stage, stage, writer))
+            rows += [
+                (lead_id, date, kind, from_stage, to_stage,
+                 stages.get(from_stage, (None,))[0], stages.get(to_stage, (None,))[0], *dimensions, author, True)
+                for date, kind, from_stage, to_stage, author in events
+                if date
+            ]  # fmt: skip
+        if rows:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO sales_funnel_history (
+                        lead_id, date, kind, from_stage_id, to_stage_id, from_step_id, to_step_id, user_id,
+                        team_id, company_id, expected_revenue, weighted_revenue, changed_by_id, backfilled)
+                    VALUES %s
+                    """,
+                    SQL(", ").join(SQL("%s", row) for row in rows),
+                )
+            )
         self.invalidate_model()
+
+    def _kind_of(self, from_stage_id, to_stage_id, positions, stages):
+        if not from_stage_id:
+            return "enter"
+        Stage = self.env["crm.stage"]
+        return self._kind_of_move(Stage.browse(from_stage_id), Stage.browse(to_stage_id), positions, stages)
+
+    @api.model
+    def _states_at_install(self, lead_ids):
+        """{lead id: (stage id, first loss or restoration)} for the leads
+        with moves recorded since the install: the first starts from the
+        stage they had; they were lost if the first change of status was a
+        restoration (none: their status is unchanged)."""
+        self.env.cr.execute(
+            """
+            SELECT lead_id, (ARRAY_AGG(from_stage_id ORDER BY id))[1],
+                   (ARRAY_AGG(kind ORDER BY id) FILTER (WHERE kind IN ('lost', 'restored')))[1]
+              FROM sales_funnel_history
+             WHERE lead_id = ANY(%s)
+             GROUP BY lead_id
+            """,
+            [lead_ids],
+        )
+        return {lead_id: (stage_id, status) for lead_id, stage_id, status in self.env.cr.fetchall()}
+
+    @api.model
+    def _tracked_changes(self, lead_ids, last_message_id):
+        """{lead id: [(date, "move" | "lost" | "restored", from stage id,
+        to stage id, author)]}: crm's tracking of the leads' stage and
+        won/lost status, up to the install's last message, in order (within
+        one message: restored, moved, lost, as `_events_of`). crm tracks a
+        status by its label, in the writer's language: a loss is a change to
+        "Lost" in any installed language."""
+        Fields = self.env["ir.model.fields"]
+        stage_field = Fields._get("crm.lead", "stage_id").id
+        self.env.cr.execute(
+            """
+            WITH lost AS (
+                SELECT names.label
+                  FROM ir_model_fields_selection AS selection
+                 CROSS JOIN LATERAL jsonb_each_text(selection.name) AS names(lang, label)
+                 WHERE selection.field_id = %(status)s AND selection.value = 'lost'
+            )
+            SELECT message.res_id, message.id, message.date, message.create_uid, tracking.field_id = %(stage)s,
+                   tracking.old_value_integer, tracking.new_value_integer,
+                   tracking.old_value_char IN (SELECT label FROM lost),
+                   tracking.new_value_char IN (SELECT label FROM lost)
+              FROM mail_message AS message
+              JOIN mail_tracking_value AS tracking ON tracking.mail_message_id = message.id
+             WHERE message.model = 'crm.lead' AND message.res_id = ANY(%(leads)s) AND message.id <= %(last)s
+               AND tracking.field_id IN (%(stage)s, %(status)s)
+             ORDER BY message.res_id, message.date, message.id
+            """,
+            {
+                "leads": lead_ids,
+                "last": last_message_id,
+                "stage": stage_field,
+                "status": Fields._get("crm.lead", "won_status").id,
+            },
+        )
+        rank = {"restored": 0, "move": 1, "lost": 2}
+        changes = {}
+        for (
+            lead_id,
+            message_id,
+            date,
+            author,
+            is_stage,
+            old_stage,
+            new_stage,
+            was_lost,
+            is_lost,
+        ) in self.env.cr.fetchall():
+            if is_stage:
+                change = ("move", old_stage or None, new_stage or None)
+            elif was_lost != is_lost:
+                change = ("lost" if is_lost else "restored", None, None)
+            else:
+                continue
+            changes.setdefault(lead_id, []).append((date, message_id, rank[change[0]], change, author))
+        return {
+            lead_id: [
+                (date, *change, author) for date, _message, _rank, change, author in sorted(lead_changes)
+            ]
+            for lead_id, lead_changes in changes.items()
+        }
 
     @api.model
     def _kind_of_move_sql(self):

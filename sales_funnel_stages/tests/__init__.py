@@ -4,6 +4,7 @@ from . import test_funnel_chart
 from . import test_funnel_export
 from . import test_funnel_history
 from . import test_history_replay
+from . import test_history_build
 from . import test_funnel_report
 from . import test_funnel_step
 from . import test_install_hooks

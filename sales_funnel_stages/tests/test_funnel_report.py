@@ -282,9 +282,8 @@ class TestHistoryBackfill(FunnelCase):
             ]
 
         recorded = [moves(first), moves(second)]
-        self.env.cr.execute("DELETE FROM sales_funnel_history")
-        self.env["sales.funnel.history"]._backfill()
-        self.env["sales.funnel.lead.step"]._rebuild()
+        self.env.cr.execute("DELETE FROM sales_funnel_history WHERE lead_id IN %s", [(first.id, second.id)])
+        self.env["sales.funnel.build"]._start()._build([first.id, second.id])
         self.env.invalidate_all()
         self.assertEqual([moves(first), moves(second)], recorded)
         self.assertEqual(

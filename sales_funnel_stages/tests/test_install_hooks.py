@@ -1,11 +1,8 @@
 from datetime import date, timedelta
 
-from psycopg2 import IntegrityError
-
 from odoo.tests import tagged
-from odoo.tools import mute_logger
 
-from odoo.addons.sales_funnel_stages.hooks import NEW_COLUMNS, bulk_load, pre_init_hook
+from odoo.addons.sales_funnel_stages.hooks import NEW_COLUMNS, pre_init_hook
 
 from .common import FunnelCase
 
@@ -21,40 +18,6 @@ class TestInstallHooks(FunnelCase):
                 [table, column],
             )
             self.assertEqual(self.env.cr.fetchone(), ("NO" if not_null else "YES", None), column)
-
-    def _table_schema(self, table):
-        self.env.cr.execute(
-            """
-            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass
-             UNION ALL
-            SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s
-             ORDER BY 1, 2
-            """,
-            [table, table],
-        )
-        return self.env.cr.fetchall()
-
-    def test_bulk_load_restores_keys_and_indexes(self):
-        table = "sales_funnel_lead_step"
-        schema = self._table_schema(table)
-        self.assertIn(("sales_funnel_lead_step_pkey", "PRIMARY KEY (id)"), schema)
-        self.env.cr.execute("SELECT current_setting('maintenance_work_mem')")
-        memory = self.env.cr.fetchone()[0]
-        with bulk_load(self.env.cr, table):
-            self.assertEqual(self._table_schema(table), [])  # nothing left to maintain row by row
-            self.env.cr.execute("SELECT current_setting('maintenance_work_mem')")
-            self.assertEqual(self.env.cr.fetchone()[0], "1GB")
-        self.assertEqual(self._table_schema(table), schema)
-        self.env.cr.execute("SELECT current_setting('maintenance_work_mem')")
-        self.assertEqual(self.env.cr.fetchone()[0], memory, "the setting of the rest of the transaction")
-        lead = self._lead("needs")
-        self.env.flush_all()
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.env.cr.savepoint():
-            self.env.cr.execute(
-                "INSERT INTO sales_funnel_lead_step (id, lead_id, step_id)"
-                " SELECT id, lead_id, step_id FROM sales_funnel_lead_step WHERE lead_id = %s",
-                [lead.id],
-            )
 
     def test_sql_refresh_fills_what_the_orm_computes(self):
         soon = date.today() + timedelta(days=10)

@@ -194,6 +194,9 @@ class FunnelWorkbook:
         export = self.export
         sheet = self._add_sheet(self.env._("Summary"))
         sheet.write_string(0, 0, self.env._("Sales Funnel Report"), self.formats["title"])
+        progress = self.env["sales.funnel.build"].get_progress()
+        if progress:  # figures from a half-built history say so
+            self._note(sheet, 1, progress["message"])
         row = self._scope(sheet, 2)
         funnel = export._funnel(export.date_from, export.date_to)
         if not any(line["entered_count"] for line in funnel):

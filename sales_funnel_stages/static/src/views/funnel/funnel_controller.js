@@ -8,11 +8,12 @@ import { SearchBar } from "@web/search/search_bar/search_bar";
 import { useSearchBarToggler } from "@web/search/search_bar/search_bar_toggler";
 import { ActionHelper } from "@web/views/action_helper";
 import { standardViewProps } from "@web/views/standard_view_props";
+import { FunnelBuildNotice } from "@sales_funnel_stages/components/funnel_build_notice/funnel_build_notice";
 import { FunnelExportButton } from "@sales_funnel_stages/components/funnel_export_button/funnel_export_button";
 
 export class FunnelController extends Component {
     static template = "sales_funnel_stages.FunnelView";
-    static components = { Layout, SearchBar, CogMenu, ActionHelper, FunnelExportButton };
+    static components = { Layout, SearchBar, CogMenu, ActionHelper, FunnelExportButton, FunnelBuildNotice };
     static props = {
         ...standardViewProps,
         archInfo: Object,

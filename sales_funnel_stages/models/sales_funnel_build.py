@@ -1,0 +1,175 @@
+from odoo import api, fields, models
+from odoo.tools import SQL, config
+
+
+class SalesFunnelBuild(models.Model):
+    """The funnel of the leads a database had when the addon was installed:
+    their weighted revenue and tier, their stage history (from crm's
+    tracking) and their per-lead summary, built after the install by a
+    scheduled action, chunk after chunk of leads.
+
+    The install itself only records where the build starts from (`_queue`):
+    the last lead, tracking message and history row of that moment. Leads
+    created later, and every move made after the install, are recorded live
+    as always; a lead's chunk adds what came before (`sales.funnel.history.
+    _backfill`), so that nothing is lost or counted twice. Each chunk is its
+    own transaction, which also moves the build's cursor: a build stopped by
+    a restart or a crash resumes where the last chunk ended.
+    """
+
+    _name = "sales.funnel.build"
+    _description = "Sales Funnel History Build"
+    _order = "id desc"
+
+    date_queued = fields.Datetime(string="Queued On", required=True, readonly=True)
+    date_done = fields.Datetime(string="Done On", readonly=True)
+    last_lead_id = fields.Integer(
+        readonly=True, help="The last lead of the install: later ones are recorded live."
+    )
+    last_message_id = fields.Integer(readonly=True, help="crm's tracking up to this message is the build's.")
+    last_history_id = fields.Integer(readonly=True, help="Leads with history up to this row keep it.")
+    next_lead_id = fields.Integer(readonly=True, help="Leads before this one are built.")
+    lead_count = fields.Integer(string="Leads to Build", readonly=True)
+    done_count = fields.Integer(string="Leads Built", readonly=True)
+
+    # Leads per chunk: a user's move of a lead of the chunk waits for its
+    # commit, which comes well within a second at this size.
+    CHUNK = 1000
+
+    # ------------------------------------------------------------ queueing
+
+    @api.model
+    def _queue(self):
+        """At install: note where the build starts and have the scheduled
+        action run it, or, when Odoo runs tests, run it now (tests read a
+        complete history)."""
+        build = self._start()
+        if not build.last_lead_id or config["test_enable"]:
+            build._run()
+        else:
+            self.env.ref("sales_funnel_stages.ir_cron_build_funnel_history")._trigger()
+        return build
+
+    @api.model
+    def _start(self):
+        """A new build, from this moment. Reads no lead: the last ids come
+        from the indexes."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT (SELECT MAX(id) FROM crm_lead), (SELECT MAX(id) FROM mail_message),
+                   (SELECT MAX(id) FROM sales_funnel_history)
+            """
+        )
+        last_lead, last_message, last_history = self.env.cr.fetchone()
+        return self.create(
+            {
+                "date_queued": fields.Datetime.now(),
+                "last_lead_id": last_lead or 0,
+                "last_message_id": last_message or 0,
+                "last_history_id": last_history or 0,
+            }
+        )
+
+    @api.model
+    def _pending(self):
+        """The build under way, if any."""
+        return self.sudo().search([("date_done", "=", False)], limit=1)
+
+    # ------------------------------------------------------------ building
+
+    @api.model
+    def _cron_build(self):
+        """The scheduled action: chunks until the build is done or the
+        action's time is up (it then runs again at once)."""
+        build = self._pending()
+        if not build:
+            return
+        Cron = self.env["ir.cron"]
+        Cron._commit_progress(remaining=build._remaining())
+        while not build.date_done:
+            built = build._build_chunk()
+            if Cron._commit_progress(built, remaining=build._remaining()) <= 0:
+                break
+
+    def _run(self):
+        """Build to the end in this transaction: the install when Odoo runs
+        tests (`odoo-bin funnel_build` commits chunk by chunk instead)."""
+        self.ensure_one()
+        while not self.date_done:
+            self._build_chunk()
+
+    def _build_chunk(self, size=None):
+        """Build the next chunk of leads: lock them (a user's move of one
+        waits for this chunk's commit, then sees its history), fill their
+        values, add their history from before the install, summarise them;
+        move the cursor. Returns how many leads were built."""
+        self.ensure_one()
+        self._remaining()  # counted once, by the first chunk
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT id FROM crm_lead WHERE id >= %s AND id <= %s ORDER BY id LIMIT %s FOR NO KEY UPDATE
+            """,
+            [self.next_lead_id, self.last_lead_id, size or self.CHUNK],
+        )
+        lead_ids = [lead_id for (lead_id,) in self.env.cr.fetchall()]
+        self._build(lead_ids)
+        values = {"next_lead_id": (lead_ids[-1] if lead_ids else self.last_lead_id) + 1}
+        values["done_count"] = self.done_count + len(lead_ids)
+        if not lead_ids or values["next_lead_id"] > self.last_lead_id:
+            values["date_done"] = fields.Datetime.now()
+        self.write(values)
+        return len(lead_ids)
+
+    def _build(self, lead_ids):
+        """Values, history from before the install, summary of the leads."""
+        if lead_ids:
+            self.env["crm.lead"]._funnel_refresh_values(SQL("lead.id = ANY(%s)", lead_ids))
+            self.env["sales.funnel.history"]._backfill(lead_ids, self)
+            self.env["sales.funnel.lead.step"]._refresh(lead_ids)
+
+    @api.model
+    def _before_merge(self, leads):
+        """crm gives a merged lead's messages, its tracking included, to the
+        one that stays: leads not built yet are built first, each from its
+        own tracking (the one that stays keeps its own history, as after
+        the build)."""
+        build = self._pending()
+        if build:
+            build._build(
+                sorted(lead.id for lead in leads if build.next_lead_id <= lead.id <= build.last_lead_id)
+            )
+
+    def _count(self):
+        self.env.cr.execute("SELECT COUNT(*) FROM crm_lead WHERE id <= %s", [self.last_lead_id])
+        self.lead_count = self.env.cr.fetchone()[0]
+
+    def _remaining(self):
+        if not self.lead_count:
+            self._count()
+        return 0 if self.date_done else max(self.lead_count - self.done_count, 0)
+
+    # ------------------------------------------------------------ progress
+
+    @api.model
+    @api.readonly
+    def get_progress(self):
+        """What the funnel views, the workbook and the settings say while
+        the build runs: False when the history is complete."""
+        build = self._pending()
+        if not build:
+            return False
+        if build.lead_count:
+            message = self.env._(
+                "Funnel history is being built: %(done)s of %(total)s leads. Figures of the time before the "
+                "install are incomplete until it ends.",
+                done=build.done_count,
+                total=build.lead_count,
+            )
+        else:
+            message = self.env._(
+                "Funnel history is being built: starting. Figures of the time before the install are "
+                "incomplete until it ends."
+            )
+        return {"done": build.done_count, "total": build.lead_count, "message": message}
