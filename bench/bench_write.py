@@ -151,7 +151,7 @@ def main():
     if not args.reuse:
         bench.copy(stock)
         bench.copy(addon)
-        install_seconds, _phases = bench.install_addon(addon)
+        install_seconds, _build_seconds = bench.install_addon(addon)
         bench.psql(addon, "VACUUM ANALYZE")
     results = {
         "in_process": drags(bench, stock, addon, args.rounds, args.drags),

@@ -7,7 +7,6 @@ Run the benchmarks with the project's virtualenv after `make run` or
 
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -23,9 +22,6 @@ sys.path.insert(0, str(BENCH.parent / "tools"))
 import harness
 
 RESULTS = BENCH / "results"
-# post-init phases of the stage history (issue: the history backfill), apart
-# from the funnel model's (weighted revenues, tiers)
-HISTORY_PHASES = ("rebuild the stage history", "summarise the funnel per lead")
 
 
 class Bench:
@@ -81,18 +77,11 @@ class Bench:
         return name
 
     def install_addon(self, db):
-        """`odoo-bin -i` the addon; its seconds, and the post-init hook's
-        phases as the hook logs them {name: seconds}."""
-        cmd = harness.odoo_cmd(
-            self.odoo, "-d", db, "--no-http", "--log-level=info", "-i", harness.ADDON, "--stop-after-init"
-        )
-        started = time.perf_counter()
-        result = subprocess.run(cmd, env=os.environ | self.env, capture_output=True, text=True, check=True)
-        seconds = time.perf_counter() - started
-        phases = re.findall(
-            r"sales_funnel_stages install: (.+?) in ([\d.]+) s", result.stdout + result.stderr
-        )
-        return seconds, {name: float(value) for name, value in phases}
+        """`odoo-bin -i` the addon, then `odoo-bin funnel_build` (the
+        history of the existing leads): the seconds of each."""
+        install = self.timed(self.odoo_bin, db, "-i", harness.ADDON, "--stop-after-init")
+        build = self.timed(self.odoo_bin, db, subcommand="funnel_build")
+        return install, build
 
     # -------------------------------------------------------- timing
 
