@@ -32,9 +32,12 @@ class FunnelBuild(Command):
                 _logger.info("funnel build: nothing to build")
                 return
             started = time.monotonic()
-            while not build.date_done:
-                build._build_chunk()
+
+            def commit(built):
                 # each chunk its own transaction, as the scheduled action's
                 cr.commit()  # pylint: disable=invalid-commit
                 _logger.info("funnel build: %s of %s leads", build.done_count, build.lead_count)
+                return float("inf")
+
+            build._build_committed(commit)
             _logger.info("funnel build: done in %.0f s", time.monotonic() - started)
