@@ -1,4 +1,4 @@
 from . import models
 from . import report
 from . import wizards
-from .hooks import post_init_hook, pre_init_hook
+from .hooks import post_init_hook, pre_init_hook, uninstall_hook

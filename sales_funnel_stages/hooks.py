@@ -10,6 +10,8 @@ chunk, after the install has committed: a large database keeps selling
 while it runs.
 """
 
+import json
+
 from odoo.tools import SQL, sql
 
 # (table, column, type, constant value for existing rows, NOT NULL)
@@ -53,6 +55,52 @@ def pre_init_hook(env):
         )
 
 
+# ir.config_parameter: {stage id: sequence} of the stages before the install
+STAGE_SEQUENCES = "sales_funnel_stages.stage_sequences_before_install"
+
+
 def post_init_hook(env):
+    env.cr.execute("SELECT id, sequence FROM crm_stage")
+    env["ir.config_parameter"].sudo().set_param(STAGE_SEQUENCES, json.dumps(dict(env.cr.fetchall())))
     env["crm.stage"]._funnel_setup_stages()
     env["sales.funnel.build"]._queue()
+
+
+def uninstall_hook(env):
+    """Leave the customer's pipeline as it was before the install.
+
+    Odoo deletes the module's records before it drops its tables and
+    columns: the funnel's own tables are emptied first (deleting the steps
+    would otherwise update or delete their millions of rows one by one), the
+    stages let go of the steps they map onto, and records that the
+    customer's data still uses stay, as theirs: the stages the addon created
+    that a lead is in or a tracked move went through, the lost reason a lead
+    was lost for. crm's stages get their order back."""
+    cr = env.cr
+    cr.execute("TRUNCATE sales_funnel_history, sales_funnel_lead_step")
+    cr.execute("UPDATE crm_stage SET funnel_step_id = NULL WHERE funnel_step_id IS NOT NULL")
+    stage_field = env["ir.model.fields"]._get("crm.lead", "stage_id").id
+    cr.execute(
+        """
+        DELETE FROM ir_model_data AS imd
+         WHERE imd.module = 'sales_funnel_stages' AND imd.model = 'crm.stage'
+           AND (EXISTS (SELECT 1 FROM crm_lead WHERE stage_id = imd.res_id)
+                OR EXISTS (SELECT 1 FROM mail_tracking_value AS tracking
+                            WHERE tracking.field_id = %(stage_field)s
+                              AND imd.res_id IN (tracking.old_value_integer, tracking.new_value_integer)))
+        """,
+        {"stage_field": stage_field},
+    )
+    cr.execute(
+        """
+        DELETE FROM ir_model_data AS imd
+         WHERE imd.module = 'sales_funnel_stages' AND imd.model = 'crm.lost.reason'
+           AND EXISTS (SELECT 1 FROM crm_lead WHERE lost_reason_id = imd.res_id)
+        """
+    )
+    Parameter = env["ir.config_parameter"].sudo()
+    sequences = json.loads(Parameter.get_param(STAGE_SEQUENCES) or "{}")
+    for stage_id, sequence in sequences.items():
+        cr.execute("UPDATE crm_stage SET sequence = %s WHERE id = %s", [sequence, int(stage_id)])
+    Parameter.search([("key", "=", STAGE_SEQUENCES)]).unlink()
+    env["crm.stage"].invalidate_model()

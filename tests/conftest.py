@@ -43,6 +43,16 @@ class OdooRunner:
             raise AssertionError(f"odoo-bin shell failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
         return [json.loads(line[5:]) for line in result.stdout.splitlines() if line.startswith("JSON ")]
 
+    def shell_log(self, db, code):
+        """Run Python code in `odoo-bin shell`; return its log (INFO and up)."""
+        cmd = harness.odoo_cmd(self.odoo, "-d", db, "--log-level=info", "--no-http", subcommand="shell")
+        result = subprocess.run(
+            cmd, input=code, env=os.environ | self.env, capture_output=True, text=True, check=False
+        )
+        if result.returncode:
+            raise AssertionError(f"odoo-bin shell failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+        return result.stdout + result.stderr
+
     def psql(self, db, sql):
         return harness.psql(self.env, db, sql)
 

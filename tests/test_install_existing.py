@@ -1,5 +1,6 @@
 """Install on a database that already runs crm with leads and custom stages,
-then uninstall: nothing of the company's CRM is lost, crm keeps working."""
+then uninstall: nothing of the company's CRM is lost, crm keeps working, no
+error is logged; installed again, the history is the same."""
 
 import pytest
 
@@ -21,7 +22,18 @@ leads = env['crm.lead'].create([
 ])
 leads[:3].action_set_lost()
 env.cr.commit()
-print('JSON ' + json.dumps({'stages': sorted(Stage.search([]).mapped(lambda s: [s.id, s.name])),
+# tracked moves, each in its transaction as users make them (the first one
+# within the lead's first second), back to where they started; a loss and
+# its restoration
+for lead, targets in ((leads[3], [1, 2, 0]), (leads[4], [2, 1])):
+    for target in targets:
+        lead.stage_id = stages[target]
+        env.cr.commit()
+leads[6].action_set_lost()
+env.cr.commit()
+leads[6].action_restore()
+env.cr.commit()
+print('JSON ' + json.dumps({'stages': sorted(Stage.search([]).mapped(lambda s: [s.id, s.name, s.sequence])),
                             'leads': env['crm.lead'].with_context(active_test=False).search_count([])}))
 """
 
@@ -43,10 +55,18 @@ print('JSON ' + json.dumps({'done': progress.get('done'), 'total': progress.get(
                             'history': env['sales.funnel.history'].search_count([])}))
 """
 
+HISTORY = """
+import json
+rows = env['sales.funnel.history'].search([]).sorted(
+    lambda row: (row.lead_id.id, row.date, row.kind != 'enter', row.id))
+print('JSON ' + json.dumps([[row.lead_id.name, row.kind, row.from_stage_id.name or None, row.to_stage_id.name,
+                             str(row.date)] for row in rows]))
+"""
+
 STATE = """
 import json
 Stage = env['crm.stage']
-print('JSON ' + json.dumps({'stages': sorted(Stage.search([]).mapped(lambda s: [s.id, s.name])),
+print('JSON ' + json.dumps({'stages': sorted(Stage.search([]).mapped(lambda s: [s.id, s.name, s.sequence])),
                             'leads': env['crm.lead'].with_context(active_test=False).search_count([])}))
 """
 
@@ -85,7 +105,15 @@ def test_install_then_uninstall(odoo, crm_db):
     # the install queued the build of the existing leads: nothing of it done yet
     assert odoo.shell(crm_db, PROGRESS)[0] == {"done": 0, "total": 0, "history": 0}
     odoo.run("-d", crm_db, "--stop-after-init", subcommand="funnel_build")
-    assert odoo.shell(crm_db, PROGRESS)[0] == {"done": None, "total": None, "history": 30 + 3}
+    # entries, 3 lost, 5 moves, a loss and its restoration
+    assert odoo.shell(crm_db, PROGRESS)[0] == {"done": None, "total": None, "history": 30 + 3 + 5 + 2}
+    history = odoo.shell(crm_db, HISTORY)[0]
+    moved = [row[1:4] for row in history if row[0] in ("Existing 3", "Existing 6")]
+    assert moved == [
+        ["enter", None, "Prospect"], ["advance", "Prospect", "Meeting"], ["lateral", "Meeting", "Contract"],
+        ["regress", "Contract", "Prospect"],
+        ["enter", None, "Prospect"], ["lost", "Prospect", "Prospect"], ["restored", "Prospect", "Prospect"],
+    ]  # fmt: skip
 
     funnel = odoo.shell(crm_db, FUNNEL)[0]
     # won stage -> after-sales; the others by their place in each pipeline:
@@ -111,9 +139,37 @@ def test_install_then_uninstall(odoo, crm_db):
         round(1000 * (i + 1) * weights[["Prospect", "Meeting", "Contract"][i % 3]], 2) for i in range(3, 30)
     )
 
-    odoo.shell(crm_db, UNINSTALL)
+    uninstalled = odoo.shell_log(crm_db, UNINSTALL)
+    assert " ERROR " not in uninstalled, uninstalled[-4000:]
     state = odoo.psql(crm_db, "SELECT state FROM ir_module_module WHERE name = 'sales_funnel_stages'")
     assert state == "uninstalled"
     assert odoo.psql(crm_db, "SELECT to_regclass('sales_funnel_step') IS NULL") == "t"
     assert odoo.shell(crm_db, STATE)[0] == before
     assert odoo.shell(crm_db, CRM_STILL_WORKS)[0] == {"won": "won", "stage_won": True}
+
+    # installed again: the same history, rebuilt from crm's tracking
+    odoo.run("-d", crm_db, "-i", harness.ADDON, "--stop-after-init")
+    odoo.run("-d", crm_db, "--stop-after-init", subcommand="funnel_build")
+    again = [row for row in odoo.shell(crm_db, HISTORY)[0] if row[0] != "After uninstall"]
+    assert again == history
+
+
+def test_uninstall_keeps_used_stages(odoo, crm_db):
+    """A new CRM gets the addon's stages; uninstalled, those a lead is in
+    stay, the others go, crm's stages get their order back."""
+    before = odoo.shell(crm_db, STATE)[0]
+    odoo.run("-d", crm_db, "-i", harness.ADDON, "--stop-after-init")
+    odoo.shell(crm_db, USE_SOLUTION_STAGE)
+    uninstalled = odoo.shell_log(crm_db, UNINSTALL)
+    assert " ERROR " not in uninstalled, uninstalled[-4000:]
+    after = odoo.shell(crm_db, STATE)[0]
+    solution = [stage for stage in after["stages"] if stage[1] == "Solution design"]
+    assert len(solution) == 1, "the stage a lead is in stays"
+    assert [stage for stage in after["stages"] if stage not in solution] == before["stages"]
+
+
+USE_SOLUTION_STAGE = """
+stage = env.ref('sales_funnel_stages.crm_stage_solution')
+env['crm.lead'].create({'name': 'In solution design', 'type': 'opportunity', 'stage_id': stage.id})
+env.cr.commit()
+"""

@@ -275,7 +275,9 @@ class SalesFunnelHistory(models.Model):
         started = build.date_queued
         self.env.cr.execute(
             """
-            SELECT id, create_date, create_uid, write_uid, stage_id, won_status = 'lost',
+            -- crm dates its tracking to the second: the creation too, so that it comes
+            -- before the moves of the lead's first second
+            SELECT id, date_trunc('second', create_date), create_uid, write_uid, stage_id, won_status = 'lost',
                    LEAST(date_last_stage_update, %(started)s), LEAST(COALESCE(date_closed, write_date), %(started)s),
                    user_id, team_id, company_id, expected_revenue, weighted_revenue
               FROM crm_lead AS lead
