@@ -34,9 +34,9 @@ class FunnelBuild(Command):
             started = time.monotonic()
 
             def commit(built):
+                _logger.info("funnel build: %s of %s leads", build.done_count, build.lead_count)
                 # each chunk its own transaction, as the scheduled action's
                 cr.commit()  # pylint: disable=invalid-commit
-                _logger.info("funnel build: %s of %s leads", build.done_count, build.lead_count)
                 return float("inf")
 
             build._build_committed(commit)

@@ -2,10 +2,16 @@ from odoo import api, fields, models
 from odoo.sql_db import db_connect
 from odoo.tools import SQL, config
 
-# The dead row versions' space only, often; the indexes and statistics once,
-# when the build is done.
-VACUUM_HEAP = SQL("(INDEX_CLEANUP OFF)")
-VACUUM_DONE = SQL("(ANALYZE)")
+# Run on a connection of their own, outside a transaction. While the build
+# runs, the space of the dead row versions only (the heap pages touched
+# since the last time); when it is done, the indexes and statistics, and the
+# indexes of crm_lead rebuilt without blocking anyone: every lead got a new
+# row version, hence new entries in each of them.
+VACUUM_HEAP = SQL("VACUUM (INDEX_CLEANUP OFF) crm_lead")
+WHEN_DONE = [
+    SQL("VACUUM (ANALYZE) crm_lead, sales_funnel_history, sales_funnel_lead_step"),
+    SQL("REINDEX TABLE CONCURRENTLY crm_lead"),
+]
 
 
 class SalesFunnelBuild(models.Model):
@@ -41,8 +47,9 @@ class SalesFunnelBuild(models.Model):
     # Leads per chunk: a user's move of a lead of the chunk waits for its
     # commit, which comes well within a second at this size.
     CHUNK = 1000
-    # chunks between two vacuums of crm_lead
-    VACUUM_EVERY = 10
+    # chunks between two vacuums of crm_lead (each reads the pages touched
+    # since the build started: not too often)
+    VACUUM_EVERY = 40
 
     # ------------------------------------------------------------ queueing
 
@@ -103,26 +110,27 @@ class SalesFunnelBuild(models.Model):
 
         Filling a lead's values writes a new version of its row: vacuumed
         every few chunks, the old versions' space takes the next chunks' new
-        ones, so that crm_lead does not grow by a copy of itself (indexes are
-        cleaned once, at the end)."""
-        chunks = 0
-        while not self.date_done:
-            left = commit(self._build_chunk())
+        ones, so that crm_lead does not grow by a copy of itself."""
+        chunks, done = 0, False
+        while not done:
+            built = self._build_chunk()
+            done = bool(self.date_done)
+            left = commit(built)
             chunks += 1
-            if self.date_done:
-                self._vacuum(VACUUM_DONE, ["crm_lead", "sales_funnel_history", "sales_funnel_lead_step"])
+            # nothing read in between: a transaction open here would hold
+            # back the vacuum, and the reindex would wait for it forever
+            if done:
+                self._maintain(*WHEN_DONE)
             elif chunks % self.VACUUM_EVERY == 0:
-                self._vacuum(VACUUM_HEAP, ["crm_lead"])
+                self._maintain(VACUUM_HEAP)
             if left <= 0:
                 break
 
-    def _vacuum(self, options, tables):
-        # VACUUM runs outside a transaction: on a connection of its own
+    def _maintain(self, *statements):
         with db_connect(self.env.cr.dbname).cursor() as cr:
             cr._cnx.autocommit = True
-            cr.execute(
-                SQL("VACUUM %s %s", options, SQL(", ").join(SQL.identifier(table) for table in tables))
-            )
+            for statement in statements:
+                cr.execute(statement)
 
     def _run(self):
         """Build to the end in this transaction: the install when Odoo runs
