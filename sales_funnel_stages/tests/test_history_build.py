@@ -15,6 +15,8 @@ import logging
 
 import openpyxl
 
+from odoo.tests import HttpCase, new_test_user
+
 from .test_history_replay import SEED, HistoryReplayCase, tagged
 
 _logger = logging.getLogger(__name__)
@@ -24,7 +26,7 @@ BETWEEN = 4  # at most, between two chunks
 
 
 @tagged("post_install", "-at_install")
-class TestHistoryBuild(HistoryReplayCase):
+class TestHistoryBuild(HistoryReplayCase, HttpCase):
     tracked = True
 
     def test_build_with_users_at_work(self):
@@ -88,6 +90,12 @@ class TestHistoryBuild(HistoryReplayCase):
         self.assertIn(message, self.env["sales.funnel.build"].get_progress()["message"])
         self.assertIn(message, self.env["res.config.settings"].create({}).funnel_build_progress)
         self.assertIn(message, self._workbook_note())
+        new_test_user(self.env, "funnel_build_manager", groups="sales_team.group_sale_manager")
+        self.start_tour(
+            "/odoo/action-sales_funnel_stages.sales_funnel_report_action",
+            "sales_funnel_build_notice_tour",
+            login="funnel_build_manager",
+        )
         build._run()
         self.assertFalse(self.env["sales.funnel.build"].get_progress())
         self.assertFalse(self.env["res.config.settings"].create({}).funnel_build_progress)
