@@ -9,10 +9,12 @@ import { FunnelExportButton } from "@sales_funnel_stages/components/funnel_expor
 // Pivot and graph views load lazily in Odoo 19: their funnel variants too.
 
 export class FunnelPivotRenderer extends PivotRenderer {
+    static template = "sales_funnel_stages.FunnelPivotRenderer";
     static components = { ...PivotRenderer.components, FunnelExportButton, FunnelBuildNotice };
 }
 
 export class FunnelGraphRenderer extends GraphRenderer {
+    static template = "sales_funnel_stages.FunnelGraphRenderer";
     static components = { ...GraphRenderer.components, FunnelExportButton, FunnelBuildNotice };
 }
 
