@@ -37,7 +37,6 @@ class FunnelBuild(Command):
                 _logger.info("funnel build: %s of %s leads", build.done_count, build.lead_count)
                 # each chunk its own transaction, as the scheduled action's
                 cr.commit()  # pylint: disable=invalid-commit
-                return float("inf")
 
             build._build_committed(commit)
             _logger.info("funnel build: done in %.0f s", time.monotonic() - started)

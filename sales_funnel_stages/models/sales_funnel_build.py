@@ -1,4 +1,9 @@
+import time
+
+from psycopg2 import errors
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.sql_db import db_connect
 from odoo.tools import SQL, config
 
@@ -8,10 +13,8 @@ from odoo.tools import SQL, config
 # indexes of crm_lead rebuilt without blocking anyone: every lead got a new
 # row version, hence new entries in each of them.
 VACUUM_HEAP = SQL("VACUUM (INDEX_CLEANUP OFF) crm_lead")
-WHEN_DONE = [
-    SQL("VACUUM (ANALYZE) crm_lead, sales_funnel_history, sales_funnel_lead_step"),
-    SQL("REINDEX TABLE CONCURRENTLY crm_lead"),
-]
+ANALYZE = SQL("VACUUM (ANALYZE) crm_lead, sales_funnel_history, sales_funnel_lead_step")
+REINDEX = SQL("REINDEX TABLE CONCURRENTLY crm_lead")
 
 
 class SalesFunnelBuild(models.Model):
@@ -48,8 +51,10 @@ class SalesFunnelBuild(models.Model):
     # commit, which comes well within a second at this size.
     CHUNK = 1000
     # chunks between two vacuums of crm_lead (each reads the pages touched
-    # since the build started: not too often)
+    # since the build started: not too often), and per run of the action
     VACUUM_EVERY = 40
+    # chunks that met other changes, in a row, before the command gives up
+    RETRIES = 5
 
     # ------------------------------------------------------------ queueing
 
@@ -95,38 +100,74 @@ class SalesFunnelBuild(models.Model):
 
     @api.model
     def _cron_build(self):
-        """The scheduled action: chunks until the build is done or the
-        action's time is up (it then runs again at once)."""
+        """The scheduled action: a few chunks per run, Odoo running it again
+        at once while leads remain. Odoo's runner keeps a transaction open
+        for the whole run, whose snapshot keeps the old row versions of the
+        run's chunks: they are vacuumed at the start of the next run. The
+        indexes of crm_lead are not rebuilt here: that would wait for the
+        runner's transaction forever (`odoo-bin funnel_build` does it)."""
         build = self._pending()
         if not build:
             return
+        build._maintain(VACUUM_HEAP)
         Cron = self.env["ir.cron"]
         Cron._commit_progress(remaining=build._remaining())
-        build._build_committed(lambda built: Cron._commit_progress(built, remaining=build._remaining()))
+        for _chunk in range(self.VACUUM_EVERY):
+            built = build._try_chunk()
+            if built is None:  # a conflict, or another process builds: the next run
+                Cron._commit_progress(remaining=build._remaining())
+                break
+            done = bool(build.date_done)
+            if Cron._commit_progress(built, remaining=build._remaining()) <= 0 or done:
+                break
+        if build.date_done:
+            build._maintain(ANALYZE)
 
     def _build_committed(self, commit):
-        """Chunk after chunk, each committed by `commit(leads built)`, which
-        returns the seconds left to work (0: stop here, resume later).
-
-        Filling a lead's values writes a new version of its row: vacuumed
-        every few chunks, the old versions' space takes the next chunks' new
-        ones, so that crm_lead does not grow by a copy of itself."""
-        chunks, done = 0, False
+        """Chunk after chunk, each committed by `commit(leads built)`
+        (`odoo-bin funnel_build`). Filling a lead's values writes a new
+        version of its row: vacuumed every few chunks, the old versions'
+        space takes the next chunks' new ones, so that crm_lead does not grow
+        by a copy of itself; when done, its indexes are rebuilt."""
+        chunks, done, conflicts = 0, False, 0
         while not done:
-            built = self._build_chunk()
+            built = self._try_chunk()
+            if built is None:
+                conflicts += 1
+                if conflicts > self.RETRIES:
+                    raise UserError(
+                        self.env._("The funnel history build keeps meeting other changes; run it again.")
+                    )
+                self.env.cr.rollback()
+                time.sleep(conflicts)
+                continue
             done = bool(self.date_done)
-            left = commit(built)
+            commit(built)
             chunks += 1
             # nothing read in between: a transaction open here would hold
             # back the vacuum, and the reindex would wait for it forever
             if done:
-                self._maintain(*WHEN_DONE)
+                self._maintain(ANALYZE, REINDEX)
             elif chunks % self.VACUUM_EVERY == 0:
                 self._maintain(VACUUM_HEAP)
-            if left <= 0:
-                break
+
+    def _try_chunk(self):
+        """`_build_chunk`, or None when it cannot be done now: another
+        process is building (the build is locked), or the chunk met a user's
+        change made meanwhile (serialization failure, deadlock). The
+        transaction is then to be rolled back and the chunk tried again."""
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    "SELECT 1 FROM sales_funnel_build WHERE id = %s FOR NO KEY UPDATE NOWAIT", [self.id]
+                )
+                return self._build_chunk()
+        except (errors.LockNotAvailable, errors.SerializationFailure, errors.DeadlockDetected):
+            self.env.invalidate_all()
+            return None
 
     def _maintain(self, *statements):
+        # VACUUM and REINDEX CONCURRENTLY run outside a transaction
         with db_connect(self.env.cr.dbname).cursor() as cr:
             cr._cnx.autocommit = True
             for statement in statements:
@@ -198,7 +239,7 @@ class SalesFunnelBuild(models.Model):
         """What the funnel views, the workbook and the settings say while
         the build runs: False when the history is complete."""
         build = self._pending()
-        if not build:
+        if not build or not self.env.user._is_internal():
             return False
         if build.lead_count:
             message = self.env._(

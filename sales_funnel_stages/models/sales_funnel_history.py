@@ -310,13 +310,14 @@ class SalesFunnelHistory(models.Model):
             was_lost = False
             for date, change, from_stage, to_stage, author in changes:
                 if change == "move":
-                    events.append((date, self._kind_of(from_stage, to_stage, positions, stages), from_stage,
-                                   to_stage, author))  # fmt: skip
+                    if to_stage:  # to no stage: no move, as when recorded live
+                        events.append((date, self._kind_of(from_stage, to_stage, positions, stages), from_stage,
+                                       to_stage, author))  # fmt: skip
                     current = to_stage
                 elif (change == "lost") != was_lost:
                     events.append((date, change, current, current, author))
                     was_lost = change == "lost"
-            if current != stage:
+            if stage and current != stage:
                 events.append((moved_on or created, self._kind_of(current, stage, positions, stages), current,
                                stage, writer))  # fmt: skip
             if lost != was_lost:
@@ -369,7 +370,8 @@ class SalesFunnelHistory(models.Model):
     def _tracked_changes(self, lead_ids, last_message_id):
         """{lead id: [(date, "move" | "lost" | "restored", from stage id,
         to stage id, author)]}: crm's tracking of the leads' stage and
-        won/lost status, up to the install's last message, in order (within
+        won/lost status, up to the install's last message, their own (not
+        that of leads merged into them), in order (within
         one message: restored, moved, lost, as `_events_of`). crm tracks a
         status by its label, in the writer's language: a loss is a change to
         "Lost" in any installed language."""
@@ -390,6 +392,8 @@ class SalesFunnelHistory(models.Model):
               FROM mail_message AS message
               JOIN mail_tracking_value AS tracking ON tracking.mail_message_id = message.id
              WHERE message.model = 'crm.lead' AND message.res_id = ANY(%(leads)s) AND message.id <= %(last)s
+               -- not the messages of leads merged into it, which crm gives a subject "From <lead>"
+               AND COALESCE(message.subject, '') = ''
                AND tracking.field_id IN (%(stage)s, %(status)s)
              ORDER BY message.res_id, message.date, message.id
             """,

@@ -371,15 +371,24 @@ class TestAccessMatrix(HttpCase):
     def _makers_export(self):
         return self.made
 
+    def test_the_maker_downloads_their_workbook(self):
+        """What the download cells refuse works for the workbook's maker."""
+        self.authenticate(self.maker.login, self.maker.login)
+        response = self.url_open(self._download_url(self.made))
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.content, base64.b64decode(self.made.file_data))
+
+    @staticmethod
+    def _download_url(export):
+        return f"/web/content/?model=sales.funnel.export&id={export.id}&field=file_data&download=true"
+
     def _download(self, env, role):
         export = self._makers_export()
         if role == "public":
             self.logout()
         else:
             self.authenticate(self.user[role].login, self.user[role].login)
-        response = self.url_open(
-            f"/web/content/?model=sales.funnel.export&id={export.id}&field=file_data&download=true"
-        )
+        response = self.url_open(self._download_url(export))
         if response.status_code != 200 or response.content != base64.b64decode(export.file_data):
             return REFUSED
         return None

@@ -32,11 +32,7 @@ class TestHistoryBuild(HistoryReplayCase, HttpCase):
     def test_build_with_users_at_work(self):
         _logger.info("history build: seed %s, %s operations before the install", SEED, BEFORE)
         self._start_replay()
-        # merges before the install give crm's tracking of the merged leads
-        # to the one that stays, which live recording does not: left out
-        self._replay(
-            BEFORE, {name: weight for name, weight in self.OPERATIONS.items() if name != "_op_merge"}
-        )
+        self._replay(BEFORE)
         self._forget_the_funnel()
         build = self.env["sales.funnel.build"]._start()
         build.next_lead_id = min(self.moves)  # the database's other leads are not the test's
