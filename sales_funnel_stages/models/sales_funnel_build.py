@@ -199,9 +199,28 @@ class SalesFunnelBuild(models.Model):
         values = {"next_lead_id": (lead_ids[-1] if lead_ids else self.last_lead_id) + 1}
         values["done_count"] = self.done_count + len(lead_ids)
         if not lead_ids or values["next_lead_id"] > self.last_lead_id:
+            self._build(self._unobserved())
             values["date_done"] = fields.Datetime.now()
         self.write(values)
         return len(lead_ids)
+
+    def _unobserved(self):
+        """Leads created after the install but never recorded: by a server
+        process still running the code of before the install (a request
+        under way, an import). Every lead recorded since has an entry in the
+        history; these get theirs at the end of the build."""
+        self.env.cr.execute(
+            """
+            SELECT lead.id FROM crm_lead AS lead
+             WHERE lead.id > %s AND lead.stage_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM sales_funnel_history AS known
+                                WHERE known.lead_id = lead.id AND (known.kind = 'enter' OR known.backfilled))
+             ORDER BY lead.id
+               FOR NO KEY UPDATE OF lead
+            """,
+            [self.last_lead_id],
+        )
+        return [lead_id for (lead_id,) in self.env.cr.fetchall()]
 
     def _build(self, lead_ids):
         """Values, history from before the install, summary of the leads."""

@@ -54,6 +54,27 @@ class TestHistoryBuild(HistoryReplayCase, HttpCase):
         self._replay(20)
         self._check_all()
 
+    def test_leads_created_unobserved_get_their_history(self):
+        """A lead created after the install by a process still on the old
+        code (no history, no values) is built at the end of the build."""
+        build = self.env["sales.funnel.build"]._start()
+        team = self.teams[0]
+        stage = self._stages(team)[1]
+        lead = self.env["crm.lead"].create(
+            {"name": "Unobserved", "type": "opportunity", "team_id": team.id, "stage_id": stage.id,
+             "expected_revenue": 10000.0}
+        )  # fmt: skip
+        self.env.flush_all()
+        self.env.cr.execute("DELETE FROM sales_funnel_history WHERE lead_id = %s", [lead.id])
+        self.env.cr.execute("DELETE FROM sales_funnel_lead_step WHERE lead_id = %s", [lead.id])
+        self.env.cr.execute("UPDATE crm_lead SET weighted_revenue = NULL WHERE id = %s", [lead.id])
+        self.env.invalidate_all()
+        build._run()
+        self.assertEqual([(row.kind, row.to_stage_id) for row in lead.funnel_history_ids], [("enter", stage)])
+        self.assertEqual(lead.weighted_revenue, 10000.0 * stage.funnel_weight / 100.0)
+        summary = self.env["sales.funnel.lead.step"].search([("lead_id", "=", lead.id)])
+        self.assertEqual(summary.step_id, stage.funnel_step_id)
+
     def _forget_the_funnel(self):
         """What the database was before the addon: crm's leads and tracking,
         created when they entered their first stage; no funnel record."""
