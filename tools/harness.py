@@ -21,6 +21,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -508,6 +509,7 @@ def retry_flaky_tours(name, lines, env, retry_cmd):
             say(
                 f"{name}: {module} {test} failed; it also fails now and then on stock crm: run {attempt}, alone"
             )
+            time.sleep(5)  # the previous run's browser and server gone, the machine quiet
             rc, retry_lines, _log = run_logged(retry_cmd(module, test), env, f"{TEST_DB}-retry-{test}.log")
             report = [m for line in retry_lines if (m := REPORT.search(line))]
             if rc == 0 and report and report[-1][1] == "0" and report[-1][2] == "0" and int(report[-1][3]):
@@ -600,7 +602,13 @@ def cmd_test(args):
             tally,
             ADDON,
             retry_cmd=lambda module, test: odoo_cmd(
-                odoo, "-d", TEST_DB, f"--test-tags=/{module}:{test}", "--stop-after-init", *http
+                odoo,
+                "-d",
+                TEST_DB,
+                f"--test-tags=/{module}:{test}",
+                "--stop-after-init",
+                "--log-level=test",
+                *http,
             ),
         )
         # test_crm_full's query counts (creating leads as a form, an import
