@@ -31,7 +31,6 @@ import subprocess
 import threading
 import time
 
-import requests
 from benchlib import Bench, harness, odoo_server, write_results
 
 # The previous design's `odoo-bin -i` on the same template (bench/results,
@@ -116,42 +115,20 @@ def drag(call, moves, pause=0.0):
 
 def install_from_apps(bench):
     """`button_immediate_install` over JSON-RPC on a server with Odoo's
-    defaults for workers; the module's state after it and the seconds."""
+    defaults for workers; the module's state after it, the seconds, and
+    whether it answered an error."""
     db = bench.copy("sfs_bench_apps")
-    port = harness.free_port()
-    cmd = harness.odoo_cmd(
-        bench.odoo, "-d", db, f"--db-filter=^{db}$", "--http-interface=127.0.0.1", f"--http-port={port}",
-        "--workers=2", "--limit-time-real=120", "--max-cron-threads=0", "--log-level=warn",
-    )  # fmt: skip
-    server = subprocess.Popen(
-        cmd, env=os.environ | bench.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    url, session = f"http://127.0.0.1:{port}", requests.Session()
-    try:
-        for _attempt in range(120):
-            try:
-                session.get(f"{url}/web/login", timeout=5)
-                break
-            except requests.ConnectionError:
-                time.sleep(1)
-        session.post(f"{url}/web/session/authenticate", timeout=60,
-                     json={"params": {"db": db, "login": "admin", "password": "admin"}}).raise_for_status()  # fmt: skip
-
-        def call(model, method, *args, **kwargs):
-            payload = {"params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs}}
-            return session.post(
-                f"{url}/web/dataset/call_kw/{model}/{method}", json=payload, timeout=600
-            ).json()
-
-        module = call("ir.module.module", "search", [("name", "=", harness.ADDON)])["result"]
+    with odoo_server(bench, db, "--workers=2", "--limit-time-real=120", "--max-cron-threads=0") as call:
+        module = call("ir.module.module", "search", [("name", "=", harness.ADDON)])
         started = time.perf_counter()
-        answer = call("ir.module.module", "button_immediate_install", module)
+        try:
+            call("ir.module.module", "button_immediate_install", module)
+            error = False
+        except RuntimeError:
+            error = True
         seconds = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
     state = bench.psql(db, f"SELECT state FROM ir_module_module WHERE name = '{harness.ADDON}'")
-    return state, seconds, "error" in answer
+    return state, seconds, error
 
 
 def main():

@@ -93,14 +93,15 @@ class Bench:
 
 
 @contextmanager
-def odoo_server(bench, db):
-    """An Odoo server on `db` at a free local port, as a web client sees it:
+def odoo_server(bench, db, *options):
+    """An Odoo server on `db` at a free local port, as a web client sees it
+    (`options`: its workers; by default one process, no scheduled actions):
     yields a function `call(model, method, *args, **kwargs)` over JSON-RPC,
     logged in as admin."""
     port = harness.free_port()
     cmd = harness.odoo_cmd(
         bench.odoo, "-d", db, f"--db-filter=^{db}$", "--http-interface=127.0.0.1", f"--http-port={port}",
-        "--workers=0", "--max-cron-threads=0", "--log-level=warn",
+        *(options or ("--workers=0", "--max-cron-threads=0")), "--log-level=warn",
     )  # fmt: skip
     server = subprocess.Popen(
         cmd, env=os.environ | bench.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

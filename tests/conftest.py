@@ -33,24 +33,25 @@ class OdooRunner:
             )
         return result
 
-    def shell(self, db, code):
-        """Run Python code in `odoo-bin shell`; return what it printed as JSON lines."""
-        cmd = harness.odoo_cmd(self.odoo, "-d", db, "--log-level=warn", "--no-http", subcommand="shell")
+    def _shell(self, db, code, log_level):
+        cmd = harness.odoo_cmd(
+            self.odoo, "-d", db, f"--log-level={log_level}", "--no-http", subcommand="shell"
+        )
         result = subprocess.run(
             cmd, input=code, env=os.environ | self.env, capture_output=True, text=True, check=False
         )
         if result.returncode:
             raise AssertionError(f"odoo-bin shell failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
-        return [json.loads(line[5:]) for line in result.stdout.splitlines() if line.startswith("JSON ")]
+        return result
+
+    def shell(self, db, code):
+        """Run Python code in `odoo-bin shell`; return what it printed as JSON lines."""
+        stdout = self._shell(db, code, "warn").stdout
+        return [json.loads(line[5:]) for line in stdout.splitlines() if line.startswith("JSON ")]
 
     def shell_log(self, db, code):
         """Run Python code in `odoo-bin shell`; return its log (INFO and up)."""
-        cmd = harness.odoo_cmd(self.odoo, "-d", db, "--log-level=info", "--no-http", subcommand="shell")
-        result = subprocess.run(
-            cmd, input=code, env=os.environ | self.env, capture_output=True, text=True, check=False
-        )
-        if result.returncode:
-            raise AssertionError(f"odoo-bin shell failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+        result = self._shell(db, code, "info")
         return result.stdout + result.stderr
 
     def psql(self, db, sql):
