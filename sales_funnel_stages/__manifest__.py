@@ -28,7 +28,6 @@
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],
-    "demo": ["demo/sales_funnel_demo.xml"],
     "assets": {
         "web.assets_backend": [
             "sales_funnel_stages/static/src/**/*",

@@ -14,6 +14,8 @@ import json
 
 from odoo.tools import SQL, sql
 
+from .demo import funnel_demo
+
 # (table, column, type, constant value for existing rows, NOT NULL)
 NEW_COLUMNS = [
     ("crm_lead", "weighted_revenue", "numeric", None, False),
@@ -63,7 +65,24 @@ def post_init_hook(env):
     env.cr.execute("SELECT id, sequence FROM crm_stage")
     env["ir.config_parameter"].sudo().set_param(STAGE_SEQUENCES, json.dumps(dict(env.cr.fetchall())))
     env["crm.stage"]._funnel_setup_stages()
-    env["sales.funnel.build"]._queue()
+    demo = env.ref("base.module_sales_funnel_stages").demo
+    if demo:
+        funnel_demo.generate(env)
+    env["sales.funnel.build"]._queue(now=demo)
+
+
+# The leads of the demo data are the module's records, deleted with it: they
+# keep neither a stage nor a lost reason.
+CUSTOMER_LEADS = SQL(
+    """
+    customer_lead AS (
+        SELECT lead.id, lead.stage_id, lead.lost_reason_id FROM crm_lead AS lead
+         WHERE NOT EXISTS (SELECT 1 FROM ir_model_data AS demo
+                            WHERE demo.module = 'sales_funnel_stages' AND demo.model = 'crm.lead'
+                              AND demo.res_id = lead.id)
+    )
+    """
+)
 
 
 def uninstall_hook(env):
@@ -81,22 +100,32 @@ def uninstall_hook(env):
     cr.execute("UPDATE crm_stage SET funnel_step_id = NULL WHERE funnel_step_id IS NOT NULL")
     stage_field = env["ir.model.fields"]._get("crm.lead", "stage_id").id
     cr.execute(
-        """
-        DELETE FROM ir_model_data AS imd
-         WHERE imd.module = 'sales_funnel_stages' AND imd.model = 'crm.stage'
-           AND (EXISTS (SELECT 1 FROM crm_lead WHERE stage_id = imd.res_id)
-                OR EXISTS (SELECT 1 FROM mail_tracking_value AS tracking
-                            WHERE tracking.field_id = %(stage_field)s
-                              AND imd.res_id IN (tracking.old_value_integer, tracking.new_value_integer)))
-        """,
-        {"stage_field": stage_field},
+        SQL(
+            """
+            WITH %(customer_leads)s
+            DELETE FROM ir_model_data AS imd
+             WHERE imd.module = 'sales_funnel_stages' AND imd.model = 'crm.stage'
+               AND (EXISTS (SELECT 1 FROM customer_lead WHERE stage_id = imd.res_id)
+                    OR EXISTS (SELECT 1 FROM mail_tracking_value AS tracking
+                                 JOIN mail_message AS message ON message.id = tracking.mail_message_id
+                                 JOIN customer_lead ON customer_lead.id = message.res_id
+                                WHERE tracking.field_id = %(stage_field)s AND message.model = 'crm.lead'
+                                  AND imd.res_id IN (tracking.old_value_integer, tracking.new_value_integer)))
+            """,
+            customer_leads=CUSTOMER_LEADS,
+            stage_field=stage_field,
+        )
     )
     cr.execute(
-        """
-        DELETE FROM ir_model_data AS imd
-         WHERE imd.module = 'sales_funnel_stages' AND imd.model = 'crm.lost.reason'
-           AND EXISTS (SELECT 1 FROM crm_lead WHERE lost_reason_id = imd.res_id)
-        """
+        SQL(
+            """
+            WITH %(customer_leads)s
+            DELETE FROM ir_model_data AS imd
+             WHERE imd.module = 'sales_funnel_stages' AND imd.model = 'crm.lost.reason'
+               AND EXISTS (SELECT 1 FROM customer_lead WHERE lost_reason_id = imd.res_id)
+            """,
+            customer_leads=CUSTOMER_LEADS,
+        )
     )
     Parameter = env["ir.config_parameter"].sudo()
     sequences = json.loads(Parameter.get_param(STAGE_SEQUENCES) or "{}")

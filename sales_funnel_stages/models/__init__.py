@@ -13,7 +13,6 @@ from . import ir_ui_view
 from . import sales_funnel_history
 from . import sales_funnel_lead_step
 from . import sales_funnel_build
-from . import sales_funnel_demo
 from . import crm_lead_buying_role
 from . import sales_funnel_plan_share_mixin
 from . import sales_funnel_plan
