@@ -116,12 +116,13 @@ def test_install_then_uninstall(odoo, crm_db):
     ]  # fmt: skip
 
     funnel = odoo.shell(crm_db, FUNNEL)[0]
-    # won stage -> after-sales; the others by their place in each pipeline:
-    # the shared New, Qualified, Proposition first, then the team's own.
+    # won stage -> after-sales; the others by what their name means (New,
+    # Qualified, Proposition, Contract), else by their place in each pipeline
+    # (the shared stages first, then the team's own), never going back
     assert funnel["mapping"] == {
         "New": ["identify", 10.0],
         "Qualified": ["needs", 25.0],
-        "Proposition": ["solution", 50.0],
+        "Proposition": ["proposal", 75.0],
         "Prospect": ["proposal", 75.0],
         "Meeting": ["negotiation", 90.0],
         "Contract": ["negotiation", 90.0],

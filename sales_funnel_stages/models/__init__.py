@@ -10,6 +10,7 @@ from . import res_partner
 from . import mail_message
 from . import ir_actions_act_window_view
 from . import ir_ui_view
+from . import ir_module_module
 from . import sales_funnel_history
 from . import sales_funnel_lead_step
 from . import sales_funnel_build

@@ -1,8 +1,35 @@
 import math
+import re
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import groupby
+
+# Words that name each open step in stage names (beside the step's own name
+# in every language), the stock stages of crm and of other CRMs included.
+STEP_WORDS = {
+    "identify": ["new", "lead", "prospect", "identif", "新建", "线索", "線索", "潜在", "潛在"],
+    "needs": ["qualif", "need", "discovery", "已评估", "已評估", "需求"],
+    "solution": ["solution", "demo", "design", "方案"],
+    "proposal": ["propos", "quot", "offer", "提案", "报价", "報價"],
+    "negotiation": [
+        "negotiat",
+        "contract",
+        "signing",
+        "closing",
+        "谈判",
+        "談判",
+        "合同",
+        "合約",
+        "签约",
+        "簽約",
+    ],
+}
+
+
+# Days to rot of the stages the addon creates, per step, until the funnel
+# has measured its own (the suggestion): about the median stay in the step.
+ROTTING_DAYS = {"identify": 14, "needs": 21, "solution": 30, "proposal": 21, "negotiation": 30}
 
 
 class CrmStage(models.Model):
@@ -64,6 +91,14 @@ class CrmStage(models.Model):
         for stage in self:
             days = suggestions.get(stage.funnel_step_id.id)
             stage.funnel_rotting_suggestion = math.ceil(days) if days and not stage.is_won else 0
+
+    def _funnel_set_rotting_threshold(self):
+        """Give open stages without one a rotting threshold: their step's
+        measured suggestion, else the step's default."""
+        for stage in self.filtered(lambda stage: not stage.is_won and not stage.rotting_threshold_days):
+            stage.rotting_threshold_days = stage.funnel_rotting_suggestion or ROTTING_DAYS.get(
+                stage.funnel_step_id.code, 0
+            )
 
     def action_funnel_apply_rotting_suggestion(self):
         for stage in self.filtered("funnel_rotting_suggestion"):
@@ -142,19 +177,21 @@ class CrmStage(models.Model):
         return self.search(domain, order="sequence, id")
 
     @api.model
+    def _funnel_bounds(self, pipeline, step):
+        """(low, high): a stage of `step` in `pipeline` comes after the
+        stages of earlier steps (sequence > low) and before those of later
+        ones (sequence < high; None: no later stage)."""
+        before = pipeline.filtered(lambda stage: 0 < stage.funnel_step_id.sequence <= step.sequence)
+        after = pipeline.filtered(lambda stage: stage.funnel_step_id.sequence > step.sequence)
+        return max(before.mapped("sequence"), default=0), min(after.mapped("sequence"), default=None)
+
+    @api.model
     def _funnel_free_sequence(self, pipeline, step):
         """A sequence for a new stage of `step`: after the stages of earlier
         steps, before those of later ones. Renumbers the pipeline (keeping
         its order) when there is no room between them."""
-
-        def bounds():
-            before = pipeline.filtered(lambda stage: 0 < stage.funnel_step_id.sequence <= step.sequence)
-            after = pipeline.filtered(lambda stage: stage.funnel_step_id.sequence > step.sequence)
-            low = max(before.mapped("sequence"), default=0)
-            return low, min(after.mapped("sequence"), default=low + 2)
-
-        low, high = bounds()
-        if high - low < 2:
+        low, high = self._funnel_bounds(pipeline, step)
+        if high is not None and high - low < 2:
             # One statement: renumbered one by one, the stages would be out
             # of order midway and the weight-order check would refuse it.
             self.env.cr.execute(
@@ -166,7 +203,7 @@ class CrmStage(models.Model):
                 [pipeline.ids, [position * 10 for position in range(1, len(pipeline) + 1)]],
             )
             pipeline.invalidate_recordset(["sequence"])
-            low, high = bounds()
+            low, high = self._funnel_bounds(pipeline, step)
         return low + 1
 
     # ------------------------------------------------------------ install
@@ -206,12 +243,12 @@ class CrmStage(models.Model):
             "proposal": "crm.stage_lead3",
             "after_sales": "crm.stage_lead4",
         }
-        langs = [lang for lang, _name in self.env["res.lang"].get_installed()]
         for sequence, step in enumerate(self.env["sales.funnel.step"].search([]), start=1):
             values = {"sequence": sequence, "funnel_step_id": step.id, "is_won": step.code == "after_sales"}
             stage = stock.get(step.code) and self.env.ref(stock[step.code], raise_if_not_found=False)
             if stage:
                 stage.write(values)
+                stage._funnel_set_rotting_threshold()
                 continue
             [stage] = self._load_records(
                 [
@@ -222,22 +259,54 @@ class CrmStage(models.Model):
                     }
                 ]
             )
+            stage._funnel_name_after_step()
+            stage._funnel_set_rotting_threshold()
+
+    def _funnel_name_after_step(self):
+        """The stages the addon created are named after their step: in each
+        installed language, the step's name, unless the stage has a name of
+        its own there (called again when a language is installed)."""
+        langs = [lang for lang, _name in self.env["res.lang"].get_installed()]
+        self.flush_recordset(["name"])
+        self.env.cr.execute("SELECT id, name FROM crm_stage WHERE id IN %s", [tuple(self.ids) or (0,)])
+        stored = dict(self.env.cr.fetchall())
+        for stage in self:
+            names = stored[stage.id]
             stage.update_field_translations(
-                "name", {lang: step.with_context(lang=lang).name for lang in langs}
+                "name",
+                {
+                    lang: stage.funnel_step_id.with_context(lang=lang).name
+                    for lang in langs
+                    if names.get(lang, names["en_US"]) == names["en_US"]
+                },
             )
 
     @api.model
+    def _funnel_named_after_steps(self):
+        """The stages whose English name is their step's."""
+        self.env.cr.execute(
+            """
+            SELECT stage.id FROM crm_stage AS stage
+              JOIN sales_funnel_step AS step ON step.id = stage.funnel_step_id
+             WHERE stage.name->>'en_US' = step.name->>'en_US'
+            """
+        )
+        return self.browse(stage_id for (stage_id,) in self.env.cr.fetchall())
+
+    @api.model
     def _funnel_map_existing_stages(self):
-        """Map each unmapped stage onto a step: won stages to after-sales,
-        the others by their place in each pipeline (first stage to lead
-        identification, second to needs analysis...), never decreasing
-        along a pipeline. Written in SQL: leads are refreshed in one pass
-        afterwards (see `post_init_hook`)."""
+        """Map each unmapped stage onto a step: won stages to after-sales;
+        the others by what their name means, in any installed language
+        ("Proposition" is a proposal), else by their place in each pipeline
+        (first stage to lead identification, second to needs analysis...),
+        never decreasing along a pipeline. Written in SQL: the leads are
+        refreshed by the build the install queues."""
         steps = self.env["sales.funnel.step"].search([])
         open_steps = steps.filtered(lambda step: step.code != "after_sales")
         mapping = {
             stage: steps[-1] for stage in self.search([("is_won", "=", True), ("funnel_step_id", "=", False)])
         }
+        meanings = self._funnel_meanings(open_steps)
 
         def step_index(stage):
             step = mapping.get(stage) or stage.funnel_step_id
@@ -253,9 +322,11 @@ class CrmStage(models.Model):
                     lower = max(lower, known[position])
                     continue
                 upper = next((index for index in known[position:] if index is not None), len(open_steps) - 1)
-                index = min(max(min(position, len(open_steps) - 1), lower), upper)
-                mapping[stage] = open_steps[index]
-                known[position] = lower = index
+                meant = meanings.get(stage.id)
+                if meant is None or not lower <= meant <= upper:
+                    meant = min(max(min(position, len(open_steps) - 1), lower), upper)
+                mapping[stage] = open_steps[meant]
+                known[position] = lower = meant
         for step in steps:
             stages = [stage.id for stage, mapped in mapping.items() if mapped == step]
             if stages:
@@ -265,6 +336,34 @@ class CrmStage(models.Model):
                 )
         self.invalidate_model(["funnel_step_id", "funnel_weight"])
         self.env.registry.clear_cache()
+
+    @api.model
+    def _funnel_meanings(self, open_steps):
+        """{stage id: index in `open_steps`} of the unmapped stages whose
+        name, in one of its languages, holds a word of a step: its name in
+        any language, or a usual name of such a stage. A Latin word counts
+        from the start of a word ("Renewal" is not new)."""
+        self.env.cr.execute("SELECT id, name FROM sales_funnel_step WHERE id IN %s", [tuple(open_steps.ids)])
+        step_names = dict(self.env.cr.fetchall())
+        patterns = [
+            re.compile(
+                "|".join(
+                    r"(?<![a-z])" + re.escape(word.lower())
+                    for word in [*STEP_WORDS.get(step.code, ()), *step_names[step.id].values()]
+                )
+            )
+            for step in open_steps
+        ]
+        self.env.cr.execute(
+            "SELECT id, name FROM crm_stage WHERE funnel_step_id IS NULL AND is_won IS NOT TRUE"
+        )
+        meanings = {}
+        for stage_id, names in self.env.cr.fetchall():
+            labels = [label.lower() for label in names.values()]
+            meanings[stage_id] = next(
+                (index for index, pattern in enumerate(patterns) if any(map(pattern.search, labels))), None
+            )
+        return meanings
 
     @api.model
     @tools.ormcache()

@@ -118,16 +118,32 @@ class CrmTeam(models.Model):
     def _funnel_apply_standard_stages(self):
         """Give the team's pipeline a stage for each funnel step it lacks.
 
-        Existing stages are neither renamed nor deleted: missing steps get a
-        stage of the team's own, named after the step and placed between the
-        stages of the neighbouring steps.
+        Existing stages are neither renamed nor deleted. A missing step
+        joins the stage named after it that other teams share, when that
+        stage's place fits this pipeline (one column per step, whatever the
+        team); else the team gets a stage of its own, named after the step
+        in every installed language and placed between the stages of the
+        neighbouring steps.
         """
         self.ensure_one()
         Stage = self.env["crm.stage"]
         created = Stage
+        named_after_steps = Stage._funnel_named_after_steps()
         for step in self.env["sales.funnel.step"].search([]):
             pipeline = Stage._funnel_pipeline(self)
             if step in pipeline.funnel_step_id:
+                continue
+            low, high = Stage._funnel_bounds(pipeline, step)
+            shared = (
+                Stage.search(
+                    [("funnel_step_id", "=", step.id), ("team_ids", "!=", False), ("sequence", ">", low)]
+                    + ([("sequence", "<", high)] if high is not None else []),
+                    order="sequence, id",
+                )
+                & named_after_steps
+            )
+            if shared:
+                shared[0].team_ids = [fields.Command.link(self.id)]
                 continue
             stage = Stage.create(
                 {
@@ -138,12 +154,7 @@ class CrmTeam(models.Model):
                     "is_won": step.code == "after_sales",
                 }
             )
-            stage.update_field_translations(
-                "name",
-                {
-                    lang: step.with_context(lang=lang).name
-                    for lang, _name in self.env["res.lang"].get_installed()
-                },
-            )
+            stage._funnel_name_after_step()
+            stage._funnel_set_rotting_threshold()
             created |= stage
         return created

@@ -16,3 +16,4 @@ from . import test_buying_roles
 from . import test_funnel_diagnosis
 from . import test_funnel_plan
 from . import test_bad_input
+from . import test_pipeline_tours

@@ -39,14 +39,10 @@ class TestInstallHooks(FunnelCase):
         self.assertEqual(leads.mapped("weighted_revenue"), [150000.0, 308.64, 4000.0, 0.0])
         self.assertEqual(leads.mapped("priority_tier"), ["a", "d", "b", "c"])
 
-    def test_existing_stages_mapped_by_sequence(self):
-        """An existing CRM: no stage is renamed or deleted; won stages map to
-        after-sales, the others to steps by their place in the pipeline."""
-        team = self.env["crm.team"].create({"name": "Existing team"})
-        other = self.env["crm.team"].create({"name": "Elsewhere"})
-        # only the new stages are in this team's pipeline
-        self.env["crm.stage"].search([]).write({"team_ids": [(6, 0, other.ids)]})
-        names = ["New", "Qualified", "Proposition", "Demo", "Negotiation", "Contract", "Signed"]
+    def _existing_pipeline(self, team_name, names):
+        """A team whose pipeline is `names` (a last "Signed" is won), none of
+        them mapped yet."""
+        team = self.env["crm.team"].create({"name": team_name})
         stages = self.env["crm.stage"].create(
             [
                 {
@@ -58,10 +54,26 @@ class TestInstallHooks(FunnelCase):
                 for index, name in enumerate(names)
             ]
         )
-        self.env.invalidate_all()
+        self.env.flush_all()
         self.env.cr.execute(
             "UPDATE crm_stage SET funnel_step_id = NULL, funnel_weight = 0 WHERE id IN %s",
             [tuple(stages.ids)],
+        )
+        self.env.invalidate_all()
+        return team, stages
+
+    def test_existing_stages_mapped_by_meaning_then_place(self):
+        """An existing CRM: no stage is renamed or deleted; won stages map to
+        after-sales; the others by what their name means, in any language,
+        else by their place in the pipeline, never going back."""
+        other = self.env["crm.team"].create({"name": "Elsewhere"})
+        # only the new stages are in the teams' pipelines
+        self.env["crm.stage"].search([]).write({"team_ids": [(6, 0, other.ids)]})
+        team, stages = self._existing_pipeline(
+            "Existing team", ["New", "Qualified", "Proposition", "Demo", "Negotiation", "Contract", "Signed"]
+        )
+        _chinese, chinese = self._existing_pipeline(
+            "华东区", ["线索", "Renewal", "方案演示", "报价", "Stage X"]
         )
         lead = self.env["crm.lead"].create(
             {"name": "Old deal", "type": "opportunity", "team_id": team.id, "stage_id": stages[3].id,
@@ -75,11 +87,23 @@ class TestInstallHooks(FunnelCase):
             [
                 ("New", "identify", 10.0),
                 ("Qualified", "needs", 25.0),
-                ("Proposition", "solution", 50.0),
+                ("Proposition", "proposal", 75.0),
+                # a demo is solution design, but it comes after the proposal here
                 ("Demo", "proposal", 75.0),
                 ("Negotiation", "negotiation", 90.0),
                 ("Contract", "negotiation", 90.0),
                 ("Signed", "after_sales", 100.0),
+            ],
+        )
+        self.assertEqual(
+            [(stage.name, stage.funnel_step_id.code) for stage in chinese],
+            [
+                ("线索", "identify"),
+                # no meaning ("new" starts no word of it): its place, the second
+                ("Renewal", "needs"),
+                ("方案演示", "solution"),
+                ("报价", "proposal"),
+                ("Stage X", "negotiation"),
             ],
         )
         self.assertEqual(lead.weighted_revenue, 7500.0)
@@ -105,3 +129,7 @@ class TestNewDatabaseStages(FunnelCase):
                 (stage.name, stage.sequence, stage.funnel_step_id.code, stage.funnel_weight, stage.is_won),
                 (name, sequence, code, weight, code == "after_sales"),
             )
+        self.assertEqual(
+            [self.env.ref(xmlid).rotting_threshold_days for xmlid, *_stage in expected],
+            [14, 21, 30, 21, 30, 0],
+        )

@@ -76,4 +76,45 @@ class TestStageWeights(FunnelCase):
         self.assertTrue(pipeline[-1].is_won)
         self.assertTrue(own.exists())
         self.assertEqual(pipeline.mapped("funnel_weight"), [10.0, 25.0, 50.0, 75.0, 90.0, 100.0])
+        # the stages it created rot after their step's default days (nothing measured yet); its own keep theirs
+        self.assertEqual(pipeline.mapped("rotting_threshold_days"), [0, 21, 30, 0, 30, 0])
         self.assertFalse(self.env["sales.funnel.apply.stages"].create({"team_id": team.id}).missing_step_ids)
+
+        # a second team shares the stages named after the steps where their
+        # place fits its pipeline: one column per step in the kanban
+        second = self.env["crm.team"].create({"name": "Second team"})
+        self.env["sales.funnel.apply.stages"].create({"team_id": second.id}).action_apply()
+        second_pipeline = self.env["crm.stage"]._funnel_pipeline(second)
+        self.assertEqual(
+            [(stage.name, stage.funnel_step_id.code) for stage in second_pipeline],
+            [
+                ("Lead identification", "identify"),
+                ("Needs analysis", "needs"),
+                ("Solution design", "solution"),
+                ("Proposal & quotation", "proposal"),
+                ("Negotiation & signing", "negotiation"),
+                ("After-sales service", "after_sales"),
+            ],
+        )
+        self.assertEqual(second_pipeline[1:3] | second_pipeline[4:], pipeline[1:3] | pipeline[4:])
+        self.assertEqual((pipeline | second_pipeline).mapped("team_ids"), team | second)
+        # applied again: nothing to add
+        self.assertFalse(
+            self.env["sales.funnel.apply.stages"].create({"team_id": second.id}).missing_step_ids
+        )
+
+    def test_stages_named_in_a_language_installed_later(self):
+        self.env["crm.stage"].search([("team_ids", "=", False)]).write({"team_ids": [(6, 0, self.team.ids)]})
+        team = self.env["crm.team"].create({"name": "Fresh team"})
+        team._funnel_apply_standard_stages()
+        pipeline = self.env["crm.stage"]._funnel_pipeline(team)
+        self.assertEqual(len(pipeline), 6)
+        self.env["res.lang"]._activate_lang("zh_TW")
+        pipeline[0].update_field_translations("name", {"zh_TW": "新線索"})  # a name of its own: kept
+        self.env["ir.module.module"].search([("name", "=", "sales_funnel_stages")])._update_translations(
+            ["zh_TW"]
+        )
+        self.assertEqual(
+            pipeline.with_context(lang="zh_TW").mapped("name"),
+            ["新線索", "需求分析", "解決方案制定", "提案與報價", "談判與簽約", "售後服務"],
+        )
