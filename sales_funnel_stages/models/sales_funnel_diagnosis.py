@@ -52,7 +52,7 @@ class SalesFunnelDiagnosis(models.Model):
             "weighted_revenue", "man_class", "date_last_stage_update", "create_date", "date_closed",
         ],
         "crm.stage": ["rotting_threshold_days", "funnel_step_id", "is_won"],
-        "crm.team": ["company_id", "active", "use_opportunities"],
+        "crm.team": ["company_id", "active", "use_opportunities", "user_id"],
         "crm.team.member": ["crm_team_id", "user_id", "active"],
         "mail.activity": ["res_model", "res_id", "active", "user_id"],
         "mail.message": ["model", "res_id", "message_type", "mail_activity_type_id", "date", "author_id"],
@@ -147,7 +147,10 @@ class SalesFunnelDiagnosis(models.Model):
     warn_won_no_history = fields.Boolean(string="Won Off the Funnel", readonly=True, groups=MANAGER_GROUP)
     warn_won_unmet_gates = fields.Boolean(string="Won Past the Gates", readonly=True)
     warning_count = fields.Integer(string="Warnings", readonly=True)
+    # as the reader may see them: a salesperson is not told of deals won off the funnel
     warning_text = fields.Text(string="Diagnosis", compute="_compute_warning_text")
+    warning_summary = fields.Char(string="Diagnosis in Short", compute="_compute_warning_text")
+    warning_shown_count = fields.Integer(string="Warnings Shown", compute="_compute_warning_text")
 
     # ------------------------------------------------------------ SQL
 
@@ -387,8 +390,9 @@ class SalesFunnelDiagnosis(models.Model):
                        totals.won_amount > 0
                            AND best.best_month_amount * 100 > company.funnel_health_lumpy_share * totals.won_amount
                            AS warn_lumpy,
-                       totals.open_count < company.funnel_health_min_open * sizes.member_count AS warn_few_open,
-                       totals.activity_count > company.funnel_health_busy_ratio * totals.open_count
+                       sizes.sells AND totals.open_count < company.funnel_health_min_open * sizes.member_count
+                           AS warn_few_open,
+                       sizes.sells AND totals.activity_count > company.funnel_health_busy_ratio * totals.open_count
                            AND totals.open_count < company.funnel_health_min_open * sizes.member_count
                            AS warn_busy,
                        totals.sized_count > 0
@@ -404,12 +408,17 @@ class SalesFunnelDiagnosis(models.Model):
                   LEFT JOIN best ON best.team_id IS NOT DISTINCT FROM totals.team_id
                                 AND best.user_id IS NOT DISTINCT FROM totals.user_id
                                 AND best.is_team = totals.is_team
-                 CROSS JOIN LATERAL (SELECT GREATEST(COALESCE(members.member_count, 0), 1) AS member_count) AS sizes
+                  LEFT JOIN crm_team AS team ON team.id = totals.team_id
+                 -- a team leader without opportunities of their own leads, and is not told they have too few
+                 CROSS JOIN LATERAL (SELECT GREATEST(COALESCE(members.member_count, 0), 1) AS member_count,
+                                            totals.is_team OR totals.open_count > 0
+                                                OR team.user_id IS DISTINCT FROM totals.user_id AS sells) AS sizes
                  WHERE totals.is_team OR totals.user_id IS NOT NULL
             )
             SELECT diagnosis.*,
                    warn_lumpy::int + warn_few_open::int + warn_busy::int + warn_no_small::int
-                       + warn_stalled::int + warn_disqualify::int + warn_won_unmet_gates::int AS warning_count
+                       + warn_stalled::int + warn_disqualify::int + warn_won_unmet_gates::int
+                       + warn_won_no_history::int AS warning_count
               FROM diagnosis
             """,
             facts=self._lead_facts(teams),
@@ -424,15 +433,24 @@ class SalesFunnelDiagnosis(models.Model):
     # ------------------------------------------------------------ rows
 
     @api.depends("level", "team_id", "user_id")
+    @api.depends_context("funnel_diagnosis_of_team")
     def _compute_display_name(self):
+        # on a team's form the team goes without saying: its salespeople by their name
+        of_team = self.env.context.get("funnel_diagnosis_of_team")
         for row in self:
             team = row.team_id.name or self.env._("No team")
-            row.display_name = team if row.level == "team" else f"{team} / {row.user_id.name}"
+            if row.level == "team":
+                row.display_name = team
+            else:
+                row.display_name = row.user_id.name if of_team else f"{team} / {row.user_id.name}"
 
     def _compute_warning_text(self):
         warnings = self._warnings()
         for row in self:
-            row.warning_text = "\n".join(warning["message"] for warning in warnings.get(row.id, [])) or False
+            shown = warnings.get(row.id, [])
+            row.warning_text = "\n".join(warning["message"] for warning in shown) or False
+            row.warning_summary = " · ".join(warning["label"] for warning in shown) or False
+            row.warning_shown_count = len(shown)
 
     @api.model
     def _show_restricted(self):
@@ -511,6 +529,13 @@ class SalesFunnelDiagnosis(models.Model):
         def money(value, currency):
             return formatLang(self.env, value, currency_obj=currency)
 
+        # the short name of each warning: its flag's label
+        labels = {
+            name[len("warn_") :]: field.get_description(self.env, ["string"])["string"]
+            for name, field in self._fields.items()
+            if name.startswith("warn_")
+        }
+
         result = {}
         for row in self:
             company = row.company_id
@@ -535,7 +560,7 @@ class SalesFunnelDiagnosis(models.Model):
                     (
                         "few_open",
                         self.env._(
-                            "Only %(count)s active opportunities (minimum %(minimum)s).",
+                            "Active opportunities: %(count)s, below the minimum of %(minimum)s.",
                             count=row.open_count,
                             minimum=company.funnel_health_min_open * row.member_count,
                         ),
@@ -546,8 +571,8 @@ class SalesFunnelDiagnosis(models.Model):
                     (
                         "busy",
                         self.env._(
-                            "Busy but empty: %(activities)s activities for %(count)s active opportunities "
-                            "(more than %(ratio)s per opportunity).",
+                            "Busy but empty: activities %(activities)s, active opportunities %(count)s (more "
+                            "than %(ratio)s activities per opportunity).",
                             activities=row.activity_count,
                             count=row.open_count,
                             ratio=formatLang(self.env, company.funnel_health_busy_ratio, digits=1),
@@ -573,7 +598,7 @@ class SalesFunnelDiagnosis(models.Model):
                     (
                         "stalled",
                         self.env._(
-                            "%(count)s opportunities stalled past their stage's rotting threshold (%(steps)s).",
+                            "Stalled past their stage's rotting threshold: %(count)s (%(steps)s).",
                             count=row.stalled_count,
                             steps=steps,
                         ),
@@ -584,8 +609,8 @@ class SalesFunnelDiagnosis(models.Model):
                     (
                         "disqualify",
                         self.env._(
-                            "%(count)s candidates to disqualify: %(man)s of MAN class m+a+n, %(idle)s without "
-                            "activity for more than %(days)s days.",
+                            "Candidates to disqualify: %(count)s (MAN class m+a+n: %(man)s; no activity for "
+                            "more than %(days)s days: %(idle)s).",
                             count=row.disqualify_count,
                             man=row.man_disqualify_count,
                             idle=row.idle_count,
@@ -598,8 +623,8 @@ class SalesFunnelDiagnosis(models.Model):
                     (
                         "won_unmet_gates",
                         self.env._(
-                            "%(count)s deals won in the last %(months)s months with unmet stage gates (Need or "
-                            "Authority not confirmed).",
+                            "Won in the last %(months)s months with unmet stage gates (Need or Authority not "
+                            "confirmed): %(count)s.",
                             count=row.won_unmet_gates_count,
                             months=company.funnel_health_months,
                         ),
@@ -610,14 +635,16 @@ class SalesFunnelDiagnosis(models.Model):
                     (
                         "won_no_history",
                         self.env._(
-                            "%(count)s deals won in the last %(months)s months without funnel history: no stage "
-                            "change before the win.",
+                            "Won in the last %(months)s months without funnel history (no stage change before "
+                            "the win): %(count)s.",
                             count=row.sudo().won_no_history_count,
                             months=company.funnel_health_months,
                         ),
                     )
                 )
-            result[row.id] = [{"code": code, "message": message} for code, message in warnings]
+            result[row.id] = [
+                {"code": code, "label": labels[code], "message": message} for code, message in warnings
+            ]
         return result
 
     # ------------------------------------------------------------ API
@@ -663,7 +690,6 @@ class SalesFunnelDiagnosis(models.Model):
             "best_month_amount",
             "lumpy_share",
             "won_unmet_gates_count",
-            "warning_count",
         ]
         result = []
         for row in rows:
@@ -683,6 +709,7 @@ class SalesFunnelDiagnosis(models.Model):
                     for step, count in stalled.get(row.id, [])
                 ],
                 "warnings": warnings[row.id],
+                "warning_count": len(warnings[row.id]),
             }
             if show_restricted:
                 values["won_no_history_count"] = row.sudo().won_no_history_count

@@ -135,7 +135,8 @@ class TestFunnelDiagnosis(FunnelCase):
         self.assertIn("few_open", self._codes(row["below"]))
         self.assertNotIn("few_open", self._codes(row["above"]))
         self.assertIn(
-            "Only 14 active opportunities (minimum 15).", [w["message"] for w in row["below"]["warnings"]]
+            "Active opportunities: 14, below the minimum of 15.",
+            [w["message"] for w in row["below"]["warnings"]],
         )
         self.assertIn("few_open", self._codes(rows["salesperson", self.salesman.id]), "none at all")
         team = rows["team", False]
@@ -143,7 +144,7 @@ class TestFunnelDiagnosis(FunnelCase):
         self.assertEqual(members, 4)
         self.assertEqual(team["open_count"], 15 + 14 + 16)
         self.assertIn("few_open", self._codes(team), "45 < 15 x 4 members")
-        self.assertIn(f"minimum {15 * members}", self.team.funnel_warnings)
+        self.assertIn(f"below the minimum of {15 * members}", self.team.funnel_warnings)
 
     def test_thresholds_are_settings(self):
         self._leads(2, self.salesman)
@@ -318,6 +319,40 @@ class TestFunnelDiagnosis(FunnelCase):
         with self.assertRaises(AccessError):
             as_salesman.read(["won_no_history_count"])
 
+    def test_team_leader_without_opportunities(self):
+        """A leader who sells nothing is not told they have too few
+        opportunities; a salesperson with none is."""
+        leader = self._member("diag_leader")
+        self.team.user_id = leader
+        rows = self._diagnose()
+        self.assertNotIn("few_open", self._codes(rows["salesperson", leader.id]))
+        self.assertIn("few_open", self._codes(rows["salesperson", self.salesman.id]))
+        self._leads(1, leader)
+        self.assertIn("few_open", self._codes(self._diagnose()["salesperson", leader.id]), "selling: counted")
+
+    def test_badge_and_summary_match_the_lines(self):
+        """The list's badge counts the lines of the diagnosis the reader
+        sees, and its summary names them: deals won off the funnel for a
+        Sales administrator only."""
+        self._leads(2, self.salesman)
+        self._won(self.salesman, 1000.0, self.now)  # no funnel history
+        for user, hidden in ((self.manager, False), (self.salesman, True)):
+            with self.subTest(user=user.login), freeze_time(self.now):
+                self.Diagnosis.invalidate_model()
+                row = self.Diagnosis.with_user(user).search(
+                    [("level", "=", "salesperson"), ("user_id", "=", self.salesman.id)]
+                )
+                lines = row.warning_text.split("\n")
+                self.assertEqual(row.warning_shown_count, len(lines))
+                self.assertEqual(len(row.warning_summary.split(" · ")), len(lines))
+                self.assertIn("Few Opportunities", row.warning_summary)
+                self.assertEqual("Won Off the Funnel" not in row.warning_summary, hidden)
+                self.assertEqual(
+                    "Won in the last 6 months without funnel history (no stage change before the win): 1."
+                    not in lines,
+                    hidden,
+                )
+
     def test_won_with_unmet_gates(self):
         """Winning is never refused by a gate; the health shows it."""
         self.team.use_funnel_gates = True
@@ -354,10 +389,11 @@ class TestFunnelDiagnosis(FunnelCase):
         for reader in (leader, self.manager):
             with self.subTest(reader=reader.login):
                 self.assertIn("Funnel health", bodies[reader.partner_id])
-                self.assertIn("Only 2 active opportunities (minimum 15).", bodies[reader.partner_id])
+                self.assertIn("Active opportunities: 2, below the minimum of 15.", bodies[reader.partner_id])
         self.assertNotIn("without funnel history", bodies[leader.partner_id])
         self.assertIn(
-            "1 deals won in the last 6 months without funnel history", bodies[self.manager.partner_id]
+            "Won in the last 6 months without funnel history (no stage change before the win): 1.",
+            bodies[self.manager.partner_id],
         )
         self.assertEqual([(row["level"], row["user_id"]) for row in own], [("salesperson", self.salesman.id)])
         self.assertNotIn("won_no_history", self._codes(own[0]))
