@@ -84,6 +84,30 @@ class Browser:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_bytes(base64.b64decode(data))
 
+    def login(self, url, login, password, db=None):
+        """A fresh session as `login` (a previous one is logged out)."""
+        self.goto(f"{url}/web/session/logout?redirect=/web/login" + (f"%3Fdb%3D{db}" if db else ""))
+        self.wait_for("form.oe_login_form input[name=login]")
+        self.evaluate(
+            f"""(() => {{
+                const form = document.querySelector('form.oe_login_form');
+                form.querySelector('input[name=login]').value = {json.dumps(login)};
+                form.querySelector('input[name=password]').value = {json.dumps(password)};
+                form.submit();
+            }})()"""
+        )
+        self.wait_for(".o_web_client")
+
+    def shoot(self, url, wait, out, clicks=()):
+        """Open `url`, wait for `wait`, click `clicks` in turn, save a PNG."""
+        self.goto(url)
+        self.wait_for(wait)
+        for selector in clicks:
+            self.wait_for(selector)
+            self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
+        time.sleep(2)  # charts and fonts settle
+        self.save(out)
+
     def close(self):
         self.socket.close()
         self.process.terminate()
@@ -103,27 +127,20 @@ def main():
     parser.add_argument(
         "--wait", default=".o_action_manager .o_view_controller", help="CSS selector to wait for"
     )
+    parser.add_argument(
+        "--click",
+        action="append",
+        default=[],
+        help="CSS selector to click once the page is there (repeatable)",
+    )
     parser.add_argument("--out", required=True)
     parser.add_argument("--width", type=int, default=1440)
     parser.add_argument("--height", type=int, default=900)
     args = parser.parse_args()
     browser = Browser(args.width, args.height)
     try:
-        browser.goto(f"{args.url}/web/login" + (f"?db={args.db}" if args.db else ""))
-        browser.wait_for("form.oe_login_form input[name=login]")
-        browser.evaluate(
-            f"""(() => {{
-                const form = document.querySelector('form.oe_login_form');
-                form.querySelector('input[name=login]').value = {json.dumps(args.login)};
-                form.querySelector('input[name=password]').value = {json.dumps(args.password)};
-                form.submit();
-            }})()"""
-        )
-        browser.wait_for(".o_web_client")
-        browser.goto(args.url + args.path)
-        browser.wait_for(args.wait)
-        time.sleep(2)  # charts and fonts settle
-        browser.save(args.out)
+        browser.login(args.url, args.login, args.password, args.db)
+        browser.shoot(args.url + args.path, args.wait, args.out, args.click)
     finally:
         browser.close()
 
