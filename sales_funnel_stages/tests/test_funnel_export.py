@@ -34,6 +34,7 @@ WEEK_BEFORE = [
     ("H", "salesman", 1500.0, [(-5, "identify")], -4),
 ]
 EXPORTED_ON = 7  # the Monday after, 9:00 UTC
+RATES = {"conversion", "won_rate"}
 MEASURES = {
     "Entered": "entered",
     "Advanced": "advanced",
@@ -298,9 +299,13 @@ class TestFunnelExport(FunnelExportCase):
                 line = table[self.step[code].name]
                 self._assert_measures(line, now[code])
                 self._assert_measures(line, before[code], ", comparison")
+                # a rate's change in percentage points
                 self._assert_measures(
-                    line, {key: now[code][key] - before[code][key] for key in MEASURES.values()}, ", change"
-                )
+                    line,
+                    {key: (now[code][key] - before[code][key]) * (100 if key in RATES else 1)
+                     for key in MEASURES.values()},
+                    ", change",
+                )  # fmt: skip
         kpis = self._table(summary, "Indicator")
         expected_now = self._expected_kpis(WEEK)
         for label, value in self._expected_kpis(WEEK_BEFORE).items():
@@ -310,8 +315,14 @@ class TestFunnelExport(FunnelExportCase):
                     self.assertEqual((line["Comparison"], line["Change"]), (value, None))
                 else:
                     self.assertAlmostEqual(line["Comparison"], value, places=6)
-                    self.assertAlmostEqual(line["Change"], expected_now[label] - value, places=6)
+                    points = 100 if label in ("Win Rate", "Weakest Step: Conversion to Next") else 1
+                    self.assertAlmostEqual(line["Change"], (expected_now[label] - value) * points, places=6)
         self.assertEqual(kpis["Weakest Conversion Step"]["Comparison"], self.step["needs"].name)
+        header = next(row for row in summary.iter_rows() if row[0].value == "Funnel Step")
+        formats = {cell.value: summary.cell(cell.row + 1, cell.column).number_format for cell in header}
+        self.assertEqual(formats["Conversion to Next, change"], '+0.0 "pts";-0.0 "pts";0.0 "pts"')
+        self.assertEqual(formats["Conversion to Next"], "0.0%")
+        self.assertEqual(formats["Entered, change"], "#,##0")
 
     def test_other_sheets(self):
         # crm dates stage updates with the transaction's clock, not the test's
@@ -345,6 +356,37 @@ class TestFunnelExport(FunnelExportCase):
         self.assertEqual(book["Transitions"].freeze_panes, "B2")
         # only the period: the week before has moves of its own
         self.assertNotIn("G", {row[1] for row in transitions})
+        # deal sizes with their range, from the company's edges
+        sizes = {row[0] for row in self._rows(book["Deal Size"])[1:]}
+        self.assertLessEqual(
+            sizes,
+            {
+                "Small deal (below 10,000)",
+                "Medium deal (10,000 to 30,000)",
+                "Large deal (30,000 to 50,000)",
+                "Very large deal (50,000 and above)",
+            },
+        )
+        self.assertTrue(sizes)
+
+    def test_print_ready(self):
+        """Printed: landscape, one page wide, the header on every page; the
+        summary (table, key figures, chart) on one page."""
+        book = self._export(**self.week, comparison="previous_period")
+        for sheet in book.worksheets:
+            with self.subTest(sheet=sheet.title):
+                self.assertEqual(sheet.page_setup.orientation, "landscape")
+                self.assertTrue(sheet.sheet_properties.pageSetUpPr.fitToPage)
+                self.assertIn(sheet.page_setup.fitToWidth, (None, 1), "1, the default, is not written")
+        self.assertIn(book["Summary"].page_setup.fitToHeight, (None, 1))
+        self.assertEqual(book["Transitions"].page_setup.fitToHeight, 0, "as many pages down as it takes")
+        self.assertEqual(book["Transitions"].print_title_rows, "$1:$1")
+        summary = book["Summary"]
+        header = next(row for row in summary.iter_rows() if row[0].value == "Funnel Step")[0].row
+        self.assertEqual(summary.print_title_rows, f"${header}:${header}")
+        self.assertGreaterEqual(
+            summary.row_dimensions[header].height, 45, "wrapped headers stay in their row"
+        )
 
     def test_filters_by_salesperson(self):
         book = self._export(**self.week, user_ids=[(6, 0, self.other.ids)], breakdown_team=False)
@@ -387,7 +429,10 @@ class TestFunnelExport(FunnelExportCase):
 
     def test_presets_and_bad_input(self):
         Export = self.env["sales.funnel.export"].with_user(self.manager)
-        periods = ("this_week", "last_week", "this_month", "last_month", "this_quarter", "this_year")
+        periods = (
+            "this_week", "last_week", "this_month", "last_month", "this_quarter", "last_quarter", "this_year",
+            "last_year",
+        )  # fmt: skip
         with freeze_time("2026-03-11 12:00"):
             wizards = Export.create([{"period": period} for period in periods])
             last_month = Export.create({"period": "last_month", "comparison": "previous_period"})
@@ -400,7 +445,9 @@ class TestFunnelExport(FunnelExportCase):
                 "this_month": ("2026-03-01", "2026-03-31"),
                 "last_month": ("2026-02-01", "2026-02-28"),
                 "this_quarter": ("2026-01-01", "2026-03-31"),
+                "last_quarter": ("2025-10-01", "2025-12-31"),
                 "this_year": ("2026-01-01", "2026-12-31"),
+                "last_year": ("2025-01-01", "2025-12-31"),
             },
         )
         self.assertEqual(

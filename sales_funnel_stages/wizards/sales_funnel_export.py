@@ -19,7 +19,9 @@ PERIOD_PRESETS = {
     "this_month": ("month", 0),
     "last_month": ("month", 1),
     "this_quarter": ("quarter", 0),
+    "last_quarter": ("quarter", 1),
     "this_year": ("year", 0),
+    "last_year": ("year", 1),
 }
 PERIOD_STEPS = {
     "week": relativedelta(weeks=1),
@@ -65,7 +67,9 @@ class SalesFunnelExport(models.TransientModel):
             ("this_month", "This month"),
             ("last_month", "Last month"),
             ("this_quarter", "This quarter"),
+            ("last_quarter", "Last quarter"),
             ("this_year", "This year"),
+            ("last_year", "Last year"),
             ("custom", "Custom"),
         ],
         required=True,

@@ -6,7 +6,7 @@ import xlsxwriter
 
 from odoo import fields
 from odoo.fields import Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, formatLang
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows fetched at a time for the long sheets (open pipeline, transitions)
@@ -15,7 +15,7 @@ BATCH_SIZE = 5000
 
 class Column(NamedTuple):
     label: str
-    kind: str  # text, int, days, percent (values 0-100), money, date, datetime
+    kind: str  # text, int, days, percent (values 0-100), points (a change of percent), money, date, datetime
     width: int = 14
 
 
@@ -75,10 +75,16 @@ class FunnelWorkbook:
             "int": add({"num_format": "#,##0"}),
             "days": add({"num_format": "#,##0.0"}),
             "percent": add({"num_format": "0.0%"}),
+            # a change of a rate: percentage points, not percent
+            "points": add({"num_format": self._points_format()}),
             "money": add({"num_format": money}),
             "date": add({"num_format": "yyyy-mm-dd"}),
             "datetime": add({"num_format": "yyyy-mm-dd hh:mm"}),
         }
+
+    def _points_format(self):
+        unit = self.env._("pts").replace('"', "")
+        return f'+0.0 "{unit}";-0.0 "{unit}";0.0 "{unit}"'
 
     def _writer(self, sheet, kind):
         """A function (row, col, value) writing a cell of `kind`."""
@@ -97,7 +103,14 @@ class FunnelWorkbook:
 
     def _add_sheet(self, name):
         # Excel: at most 31 characters, none of []:*?/\
-        return self.book.add_worksheet(re.sub(r"[\[\]:*?/\\]", " ", name)[:31])
+        sheet = self.book.add_worksheet(re.sub(r"[\[\]:*?/\\]", " ", name)[:31])
+        # printed: landscape A4, one page wide, the sheet's name and page in the footer
+        sheet.set_landscape()
+        sheet.set_paper(9)
+        sheet.fit_to_pages(1, 0)
+        sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        sheet.set_footer("&L&A&R&P / &N")
+        return sheet
 
     def _table(self, sheet, row, columns, rows, empty_note=None):
         """Write a header at `row` and the `rows` (tuples of values in the
@@ -107,6 +120,9 @@ class FunnelWorkbook:
         for col, column in enumerate(columns):
             sheet.set_column(col, col, column.width)
             sheet.write_string(row, col, column.label, self.formats["header"])
+        # tall enough for a wrapped header of three lines, repeated on every printed page
+        sheet.set_row(row, 45)
+        sheet.repeat_rows(row)
         sheet.freeze_panes(row + 1, 1)
         writers = [self._writer(sheet, column.kind) for column in columns]
         last = row
@@ -177,14 +193,37 @@ class FunnelWorkbook:
             "weakest_conversion": Column(self.env._("Weakest Step: Conversion to Next"), "percent"),
         }
 
+    @staticmethod
+    def _change_kind(kind):
+        return "points" if kind == "percent" else kind
+
     def _label(self, field_name, value):
-        """A breakdown value as text: a record's name, a selection's label."""
+        """A breakdown value as text: a record's name, a selection's label;
+        a deal size with its range."""
         if isinstance(value, tuple):
             return value[1]
         field = self.env["sales.funnel.report"]._fields[field_name]
         if value and field.type == "selection":
-            return dict(field._description_selection(self.env)).get(value, value)
+            label = dict(field._description_selection(self.env)).get(value, value)
+            if field_name == "deal_size":
+                return self.env._("%(size)s (%(range)s)", size=label, range=self._size_range(value))
+            return label
         return value or self.env._("None")
+
+    def _size_range(self, size):
+        """The expected revenues of a deal size, between the company's edges."""
+        company = self.env.company
+        edges = [company.funnel_size_edge_1, company.funnel_size_edge_2, company.funnel_size_edge_3]
+        low, high = {"small": (None, 0), "medium": (0, 1), "large": (1, 2), "very_large": (2, None)}[size]
+
+        def amount(index):  # in the workbook's currency, which the summary names
+            return formatLang(self.env, edges[index], digits=0)
+
+        if low is None:
+            return self.env._("below %(amount)s", amount=amount(high))
+        if high is None:
+            return self.env._("%(amount)s and above", amount=amount(low))
+        return self.env._("%(low)s to %(high)s", low=amount(low), high=amount(high))
 
     # ------------------------------------------------------------ sheets
 
@@ -193,6 +232,7 @@ class FunnelWorkbook:
         comparison period, its values and the change next to them."""
         export = self.export
         sheet = self._add_sheet(self.env._("Summary"))
+        sheet.fit_to_pages(1, 1)  # the table, the key figures and the chart on one printed page
         sheet.write_string(0, 0, self.env._("Sales Funnel Report"), self.formats["title"])
         progress = self.env["sales.funnel.build"].get_progress()
         if progress:  # figures from a half-built history say so
@@ -246,7 +286,10 @@ class FunnelWorkbook:
                 for column in measures
             ]
             columns += [
-                column._replace(label=self.env._("%(measure)s, change", measure=column.label))
+                column._replace(
+                    label=self.env._("%(measure)s, change", measure=column.label),
+                    kind=self._change_kind(column.kind),
+                )
                 for column in measures
             ]
         return columns
@@ -271,7 +314,7 @@ class FunnelWorkbook:
         for col, label in enumerate(labels):
             # wide enough for amounts and step names (one column at a time:
             # xlsxwriter would write overlapping ranges, which Excel repairs)
-            sheet.set_column(col, col, 28 if col == 0 else 20)
+            sheet.set_column(col, col, 34 if col == 0 else 20)
             sheet.write_string(row, col, label, self.formats["header"])
         for key, (label, kind, _width) in self._kpi_columns().items():
             row += 1
@@ -281,7 +324,9 @@ class FunnelWorkbook:
             if before:
                 write(row, 2, before[key])
                 if kind != "text":
-                    write(row, 3, (kpis[key] or 0) - (before[key] or 0))
+                    self._writer(sheet, self._change_kind(kind))(
+                        row, 3, (kpis[key] or 0) - (before[key] or 0)
+                    )
         return row + 1
 
     def _funnel_chart(self, sheet, header_row, steps, row, comparison):
