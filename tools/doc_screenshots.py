@@ -82,13 +82,17 @@ def prepare(odoo):
                 {"name": login.replace("_", " ").title(), "login": login, "password": login, "lang": lang,
                  "group_ids": [(4, odoo.ref(group))]},
             )  # fmt: skip
-        if role == "sales" and not odoo.call("crm.lead", "search", [("user_id", "=", user)], limit=1):
+        every = {"active_test": False}  # every kind of deal, the lost (archived) ones included
+        if role == "sales" and not odoo.call(
+            "crm.lead", "search", [("user_id", "=", user)], limit=1, context=every
+        ):
             odoo.call("crm.team", "write", [team], {"member_ids": [(4, user)]})
             leads = odoo.call(
                 "crm.lead",
                 "search",
                 [("team_id", "=", team), ("user_id.login", "not like", "doc_%")],
                 limit=150,
+                context=every,
             )
             odoo.call("crm.lead", "write", leads, {"user_id": user})
     # an open opportunity each: the salesperson's own, the first one's for the managers

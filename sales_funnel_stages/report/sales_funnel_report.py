@@ -411,6 +411,9 @@ class SalesFunnelReport(models.Model):
             "step_code": step.code,
             "step_sequence": step.sequence,
             "target_conversion": step.target_conversion,
+            "is_won": step.code == "after_sales",
+            # amounts are converted to the company's currency
+            "currency_id": self.env.company.currency_id.id,
         }
 
     @api.model

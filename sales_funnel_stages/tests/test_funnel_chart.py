@@ -39,6 +39,7 @@ class TestFunnelChart(HttpCase):
                     "type": "opportunity",
                     "team_id": self.team.id,
                     "stage_id": stages["identify"].id,
+                    "expected_revenue": 1000.0 * (i + 1),
                 }
                 for i in range(10)
             ]

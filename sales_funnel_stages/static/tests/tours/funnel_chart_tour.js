@@ -1,7 +1,8 @@
 import { registry } from "@web/core/registry";
 
-// Data of TestFunnelChart: the team's 10 opportunities entered the first step,
-// 4 of them advanced to the second one, and one was lost (hence archived).
+// Data of TestFunnelChart: the team's 10 opportunities (1,000 to 10,000) entered
+// the first step, 4 of them (1,000 to 4,000) advanced to the second one, and one
+// was lost (hence archived).
 const TEAM = "Funnel Chart Team";
 
 const step = (code) => `.o_funnel_step[data-step-code=${code}]`;
@@ -38,6 +39,34 @@ registry.category("web_tour.tours").add("sales_funnel_chart_tour", {
         {
             content: "None of the 4 went further: below the target of 50 %, flagged",
             trigger: `${step("needs")} .o_funnel_conversion_below:contains("0% (target 50%)")`,
+        },
+        {
+            content: "Beside the band: its amount, weighted, and the one lost there",
+            trigger: `${step("identify")} .o_funnel_band_detail:contains(1 lost · median 0 days)`,
+        },
+        {
+            content: "Under it, how many of its entries were won in the end",
+            trigger: `${step("identify")} .o_funnel_won_rate:contains(0% won in the end)`,
+        },
+        {
+            content: "The last band is the won one",
+            trigger: `${step("after_sales")} .o_funnel_band_name:contains((won))`,
+        },
+        {
+            content: "Size the bands by amount",
+            trigger: ".o_funnel_measure_amount",
+            run: "click",
+        },
+        {
+            content: "The first band holds the 10 amounts, 1,000 to 10,000",
+            trigger: `${step("identify")} .o_funnel_band_count:contains(55)`,
+        },
+        {
+            content: "The second one the 4 that advanced",
+            trigger: `${step("needs")} .o_funnel_band_count:contains(10)`,
+        },
+        {
+            trigger: `${step("identify")} .o_funnel_band_detail:contains(10 entered)`,
         },
         {
             content: "Open the opportunities of the first band",

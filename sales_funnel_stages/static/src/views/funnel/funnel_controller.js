@@ -1,4 +1,4 @@
-import { Component, useRef } from "@odoo/owl";
+import { Component, useRef, useState } from "@odoo/owl";
 import { useService } from "@web/core/utils/hooks";
 import { useModel } from "@web/model/model";
 import { useSetupAction } from "@web/search/action_hook";
@@ -27,6 +27,8 @@ export class FunnelController extends Component {
         this.model = useModel(this.props.Model, { resModel: this.props.resModel });
         useSetupAction({ rootRef: useRef("root") });
         this.searchBarToggler = useSearchBarToggler();
+        // bands sized by the number of opportunities or by their amount
+        this.state = useState({ measure: "count" });
     }
 
     async openStep(step) {

@@ -1,4 +1,5 @@
 import { Component } from "@odoo/owl";
+import { formatCurrency } from "@web/core/currency";
 import { _t } from "@web/core/l10n/translation";
 import { formatInteger, formatPercentage } from "@web/views/fields/formatters";
 
@@ -6,30 +7,36 @@ import { formatInteger, formatPercentage } from "@web/views/fields/formatters";
 const LIGHTEST_SHADE = 0.45;
 
 /**
- * The funnel as bands in step order, each as wide as its entries relative to
- * the widest and narrowing to the next band's width, with the conversion to
- * the next step against the step's target between consecutive bands.
+ * The funnel as bands in step order, each as wide as its entries (or their
+ * amount) relative to the widest and narrowing to the next band's width, with
+ * its amounts, losses and median stay beside it, and between consecutive
+ * bands the conversion to the next step against the step's target and the
+ * share of the step's entries won in the end.
  */
 export class FunnelRenderer extends Component {
     static template = "sales_funnel_stages.FunnelRenderer";
     static props = {
         title: String,
         steps: Array,
+        measure: { type: String, validate: (measure) => ["count", "amount"].includes(measure) },
         onStepClick: Function,
     };
 
     get bands() {
         const { steps } = this.props;
-        const widest = Math.max(...steps.map((step) => step.entered_count));
+        const sizes = steps.map((step) => this.size(step));
+        const widest = Math.max(...sizes, 0) || 1;
         return steps.map((step, index) => {
             const next = steps[index + 1];
             const shade = 1 - ((1 - LIGHTEST_SHADE) * index) / Math.max(steps.length - 1, 1);
             return {
                 step,
-                count: formatInteger(step.entered_count),
+                name: step.is_won ? _t("%(step)s (won)", { step: step.step }) : step.step,
+                value: this.props.measure === "amount" ? this.money(step, step.expected_revenue) : formatInteger(step.entered_count),
+                details: this.details(step),
                 style: [
-                    `width: ${(100 * step.entered_count) / widest}%`,
-                    `--o-funnel-taper: ${this.taper(step, next)}%`,
+                    `width: ${(100 * sizes[index]) / widest}%`,
+                    `--o-funnel-taper: ${next ? this.taper(sizes[index], sizes[index + 1]) : 0}%`,
                     `--o-funnel-shade: ${shade}`,
                 ].join("; "),
                 tooltip:
@@ -40,15 +47,45 @@ export class FunnelRenderer extends Component {
         });
     }
 
+    size(step) {
+        return this.props.measure === "amount" ? Math.max(step.expected_revenue, 0) : step.entered_count;
+    }
+
+    money(step, value) {
+        return formatCurrency(value, step.currency_id, { humanReadable: true });
+    }
+
+    /** The band's other figures: what the measure does not show, its losses and stay. */
+    details(step) {
+        if (!step.entered_count) {
+            return [];
+        }
+        const weighted = _t("weighted %(amount)s", { amount: this.money(step, step.weighted_revenue) });
+        const lines = [
+            this.props.measure === "amount"
+                ? _t("%(count)s entered · %(weighted)s", { count: formatInteger(step.entered_count), weighted })
+                : _t("%(amount)s · %(weighted)s", { amount: this.money(step, step.expected_revenue), weighted }),
+        ];
+        if (!step.is_won) {
+            lines.push(
+                _t("%(lost)s lost · median %(days)s days", {
+                    lost: formatInteger(step.lost_count),
+                    days: formatInteger(Math.round(step.days_in_step_median)),
+                })
+            );
+        }
+        return lines;
+    }
+
     /**
      * How much each side of the band's bottom edge comes in, in % of the
      * band's width, for the band to end as wide as the next one starts.
      */
-    taper(step, next) {
-        if (!next || !step.entered_count || next.entered_count >= step.entered_count) {
+    taper(size, nextSize) {
+        if (!size || nextSize >= size) {
             return 0;
         }
-        return (50 * (step.entered_count - next.entered_count)) / step.entered_count;
+        return (50 * (size - nextSize)) / size;
     }
 
     conversion(step) {
@@ -56,8 +93,9 @@ export class FunnelRenderer extends Component {
             return { text: _t("No entries"), className: "text-muted" };
         }
         const rate = formatPercentage(step.conversion_rate / 100);
+        const won = _t("%(rate)s won in the end", { rate: formatPercentage(step.won_rate / 100) });
         if (!step.target_conversion) {
-            return { text: rate, className: "text-muted" };
+            return { text: rate, won, className: "text-muted" };
         }
         // compared as displayed: 2/3 meets a target of 66.67 %
         const belowTarget =
@@ -67,6 +105,7 @@ export class FunnelRenderer extends Component {
                 rate,
                 target: formatPercentage(step.target_conversion / 100),
             }),
+            won,
             className: belowTarget ? "o_funnel_conversion_below text-danger" : "text-success",
             belowTarget,
         };
