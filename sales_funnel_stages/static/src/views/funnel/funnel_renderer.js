@@ -61,11 +61,11 @@ export class FunnelRenderer extends Component {
             return [];
         }
         const weighted = _t("weighted %(amount)s", { amount: this.money(step, step.weighted_revenue) });
-        const lines = [
+        const other =
             this.props.measure === "amount"
-                ? _t("%(count)s entered · %(weighted)s", { count: formatInteger(step.entered_count), weighted })
-                : _t("%(amount)s · %(weighted)s", { amount: this.money(step, step.expected_revenue), weighted }),
-        ];
+                ? _t("%(count)s entered", { count: formatInteger(step.entered_count) })
+                : this.money(step, step.expected_revenue);
+        const lines = [`${other} · ${weighted}`];
         if (!step.is_won) {
             lines.push(
                 _t("%(lost)s lost · median %(days)s days", {
