@@ -363,6 +363,8 @@ def write_odoo_conf(odoo, env):
         f"db_user = {env.get('PGUSER', '')}",
         f"db_password = {env.get('PGPASSWORD', '')}",
     ]
+    # with a server of the user's own, nothing else has made .local yet
+    ODOO_CONF.parent.mkdir(parents=True, exist_ok=True)
     ODOO_CONF.write_text("\n".join(lines) + "\n")
 
 
