@@ -216,25 +216,34 @@ class CrmLead(models.Model):
             "not_assessed": self.env._("Answer Money, Authority and Need to get the recommended action."),
         }
 
-    @api.depends("expected_revenue", "date_deadline", "priority_tier_override")
+    @api.depends("expected_revenue", "date_deadline", "priority_tier_override", "company_id")
     def _compute_priority_tier(self):
-        """Tier from the company's thresholds and today's date.
+        """Tier from the thresholds of the lead's company (`_funnel_tier_company`)
+        and today's date.
 
         Thresholds and the passing of days change tiers too: the company's
         `write` and a daily cron apply them in SQL (`_funnel_refresh_values`),
         which computes the same matrix for whole tables at once.
         """
         today = fields.Date.context_today(self)
+        default_company = self._funnel_tier_company()
         for lead in self:
             if lead.priority_tier_override:
                 lead.priority_tier = lead.priority_tier_override
                 continue
-            company = lead.company_id or self.env.company
+            company = lead.company_id or default_company
             big = (lead.expected_revenue or 0.0) >= company.funnel_tier_big_amount
             short = bool(lead.date_deadline) and (
                 lead.date_deadline <= today + timedelta(days=company.funnel_tier_short_days)
             )
             lead.priority_tier = TIER_MATRIX[big, short]
+
+    @api.model
+    def _funnel_tier_company(self):
+        """The company whose thresholds tier the leads without a company:
+        the main company (the first one), whoever computes them, so that a
+        lead's tier does not depend on who looks at it or runs the cron."""
+        return self.env["res.company"].sudo().search([], order="id", limit=1)
 
     @api.depends("priority_tier")
     def _compute_priority_tier_action(self):
@@ -535,7 +544,7 @@ class CrmLead(models.Model):
                    AND (target.weighted_revenue, target.priority_tier)
                        IS DISTINCT FROM (fresh.weighted_revenue, fresh.priority_tier)
                 """,
-                company=self.env.company.id,
+                company=self._funnel_tier_company().id,
                 today=today,
                 where=where or SQL("TRUE"),
             )

@@ -155,6 +155,10 @@ class ResCompany(models.Model):
         result = super().write(vals)
         if {"funnel_tier_big_amount", "funnel_tier_short_days"} & set(vals):
             self.env["crm.lead"]._funnel_refresh_values(
-                SQL("COALESCE(lead.company_id, %s) IN %s", self.env.company.id, tuple(self.ids))
+                SQL(
+                    "COALESCE(lead.company_id, %s) IN %s",
+                    self.env["crm.lead"]._funnel_tier_company().id,
+                    tuple(self.ids),
+                )
             )
         return result

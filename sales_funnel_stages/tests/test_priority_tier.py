@@ -64,6 +64,31 @@ class TestPriorityTier(FunnelCase):
         self.env["res.config.settings"].create({"funnel_tier_big_amount": 4000.0}).execute()
         self.assertEqual(lead.priority_tier, "c")
 
+    def test_moved_to_another_company(self):
+        """A lead moved to a company with other thresholds takes its tier
+        there (it kept the old one: D instead of C)."""
+        other = self.env["res.company"].create({"name": "Low Bar Ltd", "funnel_tier_big_amount": 1000.0})
+        lead = self._lead("needs", expected_revenue=5000)
+        self.assertEqual(lead.priority_tier, "d", "5,000 < 30,000, no date: small and long")
+        lead.write({"company_id": other.id, "team_id": False, "user_id": False})
+        self.assertEqual(lead.priority_tier, "c", "5,000 >= 1,000: big and long")
+
+    def test_without_company_whoever_computes(self):
+        """A lead without a company is tiered by the main company's
+        thresholds, in the form and in SQL, whatever the user's company."""
+        main = self.env["crm.lead"]._funnel_tier_company()
+        other = self.env["res.company"].create({"name": "Other Bar Ltd", "funnel_tier_big_amount": 1000.0})
+        self.assertNotEqual(main, other)
+        main.funnel_tier_big_amount = 30000.0
+        Lead = self.env["crm.lead"].with_company(other)
+        lead = Lead.create({"name": "Nobody's", "type": "opportunity", "expected_revenue": 5000.0,
+                            "company_id": False, "team_id": False, "user_id": False})  # fmt: skip
+        self.assertFalse(lead.company_id)
+        self.assertEqual(lead.priority_tier, "d", "the main company's 30,000, not the user's 1,000")
+        Lead._funnel_refresh_values()
+        lead.invalidate_recordset()
+        self.assertEqual(lead.priority_tier, "d", "the same in SQL")
+
     def test_daily_cron_moves_long_to_short(self):
         lead = self._lead("needs", expected_revenue=50000, date_deadline=date.today() + timedelta(days=100))
         self.assertEqual(lead.priority_tier, "c")
