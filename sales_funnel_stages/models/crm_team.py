@@ -33,12 +33,21 @@ class CrmTeam(models.Model):
     funnel_warnings = fields.Text(compute="_compute_funnel_diagnosis")
 
     def _compute_funnel_pipeline(self):
-        rows = self.env["crm.lead"]._read_group(
-            [("team_id", "in", self.ids), ("type", "=", "opportunity"), ("won_status", "=", "pending")],
-            ["team_id"],
-            ["__count", "weighted_revenue:sum"],
-        )
-        totals = {team: (count, weighted) for team, count, weighted in rows}
+        # in the team's currency: its leads' amounts converted (a team without
+        # a company may hold leads of companies with other currencies)
+        totals = {}
+        for company, teams in self.grouped(lambda team: team.company_id).items():
+            rows = (
+                self.env["crm.lead"]
+                .with_company(company or self.env.company)
+                ._read_group(
+                    [("team_id", "in", teams._origin.ids), ("type", "=", "opportunity"),
+                     ("won_status", "=", "pending")],
+                    ["team_id"],
+                    ["__count", "weighted_revenue:sum_currency"],
+                )
+            )  # fmt: skip
+            totals.update({team: (count, weighted) for team, count, weighted in rows})
         for team in self:
             team.funnel_open_count, team.funnel_weighted_pipeline = totals.get(team._origin, (0, 0.0))
 

@@ -162,9 +162,14 @@ class SalesFunnelDiagnosis(models.Model):
         counts. The thresholds are those of the team's company; stalled is
         crm's own rotting rule (days in the stage past the stage's rotting
         threshold)."""
+        # amounts are summed in the currency of the row's company, at the
+        # rates Odoo's currency-aware sums use
+        currencies = self.env["res.company"].sudo().search([]).currency_id
+        rates = currencies._get_rates(self.env.company, fields.Date.context_today(self))
         return SQL(
             """
-            WITH settings AS (
+            WITH rates(currency_id, rate) AS (VALUES %(rates)s),
+            settings AS (
                 SELECT company.id AS company_id,
                        COALESCE(company.funnel_size_edge_1, 0) AS small_below,
                        date_trunc('month', %(now)s::timestamp)
@@ -175,8 +180,10 @@ class SalesFunnelDiagnosis(models.Model):
             )
             SELECT lead.id, lead.team_id, lead.user_id, settings.company_id, stage.funnel_step_id AS step_id,
                    state.is_open,
-                   CASE WHEN state.is_open THEN COALESCE(lead.expected_revenue, 0) ELSE 0 END AS expected_revenue,
-                   CASE WHEN state.is_open THEN COALESCE(lead.weighted_revenue, 0) ELSE 0 END AS weighted_revenue,
+                   CASE WHEN state.is_open THEN COALESCE(lead.expected_revenue, 0) * conversion.factor ELSE 0 END
+                       AS expected_revenue,
+                   CASE WHEN state.is_open THEN COALESCE(lead.weighted_revenue, 0) * conversion.factor ELSE 0 END
+                       AS weighted_revenue,
                    state.is_open AND lead.expected_revenue > 0 AS is_sized,
                    state.is_open AND lead.expected_revenue > 0
                        AND lead.expected_revenue < settings.small_below AS is_small,
@@ -193,7 +200,8 @@ class SalesFunnelDiagnosis(models.Model):
                                       WHERE contact.res_id = lead.id AND %(lead_contact)s))
                            < settings.idle_before AS is_idle,
                    NOT state.is_open AS is_won,
-                   CASE WHEN state.is_open THEN 0 ELSE COALESCE(lead.expected_revenue, 0) END AS won_amount,
+                   CASE WHEN state.is_open THEN 0 ELSE COALESCE(lead.expected_revenue, 0) * conversion.factor END
+                       AS won_amount,
                    CASE WHEN NOT state.is_open THEN date_trunc('month', lead.date_closed) END AS won_month,
                    NOT state.is_open AND NOT EXISTS (
                        SELECT 1 FROM sales_funnel_history AS move
@@ -212,6 +220,14 @@ class SalesFunnelDiagnosis(models.Model):
               FROM crm_lead AS lead
               LEFT JOIN crm_team AS team ON team.id = lead.team_id
               JOIN settings ON settings.company_id = COALESCE(team.company_id, %(company)s)
+              JOIN res_company AS row_company ON row_company.id = settings.company_id
+              LEFT JOIN res_company AS lead_company ON lead_company.id = lead.company_id
+              LEFT JOIN rates AS row_rate ON row_rate.currency_id = row_company.currency_id
+              LEFT JOIN rates AS lead_rate
+                     ON lead_rate.currency_id = COALESCE(lead_company.currency_id, row_company.currency_id)
+             -- from the lead's company currency to the row's
+             CROSS JOIN LATERAL (SELECT COALESCE(row_rate.rate, 1.0) / COALESCE(lead_rate.rate, 1.0) AS factor)
+                   AS conversion
               LEFT JOIN crm_stage AS stage ON stage.id = lead.stage_id
              CROSS JOIN LATERAL (SELECT lead.active AND lead.won_status = 'pending' AS is_open) AS state
              WHERE lead.type = 'opportunity'
@@ -219,6 +235,9 @@ class SalesFunnelDiagnosis(models.Model):
                AND (state.is_open OR (lead.won_status = 'won' AND lead.date_closed >= settings.won_since))
                AND %(of_teams)s
             """,
+            rates=SQL(", ").join(
+                SQL("(%s, %s::float)", currency_id, rate) for currency_id, rate in rates.items()
+            ),
             now=fields.Datetime.now(),
             company=self.env.company.id,
             companies=tuple(self.env.companies.ids),
@@ -232,9 +251,14 @@ class SalesFunnelDiagnosis(models.Model):
         """One row per activity that makes a salesperson busy: planned on
         an opportunity or lead, or done there in the activity window, under
         the team of that lead (of `teams`, as in `_lead_facts`)."""
+        # amounts are summed in the currency of the row's company, at the
+        # rates Odoo's currency-aware sums use
+        currencies = self.env["res.company"].sudo().search([]).currency_id
+        rates = currencies._get_rates(self.env.company, fields.Date.context_today(self))
         return SQL(
             """
-            WITH settings AS (
+            WITH rates(currency_id, rate) AS (VALUES %(rates)s),
+            settings AS (
                 SELECT company.id AS company_id,
                        %(now)s::timestamp - make_interval(days => COALESCE(company.funnel_health_activity_days, 0))
                            AS activity_since
@@ -258,6 +282,9 @@ class SalesFunnelDiagnosis(models.Model):
              WHERE message.model = 'crm.lead' AND message.mail_activity_type_id IS NOT NULL
                AND message.date >= leads.activity_since
             """,
+            rates=SQL(", ").join(
+                SQL("(%s, %s::float)", currency_id, rate) for currency_id, rate in rates.items()
+            ),
             now=fields.Datetime.now(),
             company=self.env.company.id,
             companies=tuple(self.env.companies.ids),

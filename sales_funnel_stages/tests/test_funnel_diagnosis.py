@@ -119,6 +119,36 @@ class TestFunnelDiagnosis(FunnelCase):
         self.assertEqual(self.team.funnel_weighted_pipeline, mine + theirs + unassigned)
         self.assertEqual(self.team.funnel_open_count, 4)
 
+    def test_amounts_of_other_currencies_converted(self):
+        """A team without a company holds opportunities of a company in
+        euros: their amounts count at the rate, not raw (1,000 EUR at 2 EUR
+        per unit of the company's currency counts 500)."""
+        euro = self.env.ref("base.EUR")
+        euro.active = True
+        if euro == self.company.currency_id:
+            self.skipTest("the company counts in euros")
+        self.env["res.currency.rate"].create(
+            {"currency_id": euro.id, "rate": 2.0, "name": fields.Date.today(), "company_id": self.company.id}
+        )
+        euro_company = self.env["res.company"].create({"name": "Euro Funnel Co", "currency_id": euro.id})
+        self.team.company_id = False
+        self._lead("needs", expected_revenue=1000.0)
+        self._lead("needs", expected_revenue=1000.0, company_id=euro_company.id, user_id=False)
+        weight = self.step["needs"].weight / 100
+        expected = 1000.0 * weight + 1000.0 * weight / 2.0
+        both = self.env(
+            context=dict(self.env.context, allowed_company_ids=[self.company.id, euro_company.id])
+        )
+        with freeze_time(self.now):
+            rows = both["sales.funnel.diagnosis"]._diagnose(teams=self.team)
+        team_row = next(row for row in rows if row["level"] == "team")
+        self.assertAlmostEqual(team_row["weighted_revenue"], expected)
+        self.assertAlmostEqual(team_row["expected_revenue"], 1500.0)
+        team = self.team.with_env(both)
+        team.invalidate_recordset()
+        self.assertAlmostEqual(team.funnel_weighted_pipeline, expected)
+        self.assertEqual(team.funnel_open_count, 2)
+
     # ------------------------------------------------------------ diagnoses
 
     def test_few_active_opportunities(self):
