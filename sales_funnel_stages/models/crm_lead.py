@@ -78,7 +78,9 @@ class CrmLead(models.Model):
         tracking=True,
         help="A: big and short, B: small and short, C: big and long, D: small and long. Big: "
         "expected revenue at or above the company's threshold; short: expected closing within "
-        "the company's number of days (no date: long).",
+        "the company's number of days (no date: long). A change of tier that follows an edit of the "
+        "opportunity is logged in its chatter; one that follows new thresholds or the passing of days "
+        "(applied to many opportunities at once) is not.",
     )
     priority_tier_override = fields.Selection(
         TIERS,
