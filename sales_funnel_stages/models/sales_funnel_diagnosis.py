@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 from odoo.tools import SQL, format_date, formatLang
 
+from ..periods import local_sql, utc_sql
 from .mail_message import LEAD_CONTACT
 
 # Row ids: (team + 1) * ID_STRIDE + salesperson, the salesperson being 0 on
@@ -172,8 +173,8 @@ class SalesFunnelDiagnosis(models.Model):
             settings AS (
                 SELECT company.id AS company_id,
                        COALESCE(company.funnel_size_edge_1, 0) AS small_below,
-                       date_trunc('month', %(now)s::timestamp)
-                           - make_interval(months => GREATEST(company.funnel_health_months, 1) - 1) AS won_since,
+                       -- the closing window starts on the first of a month where the reader is
+                       %(won_since)s AS won_since,
                        %(now)s::timestamp - make_interval(days => COALESCE(company.funnel_health_idle_days, 0))
                            AS idle_before
                   FROM res_company AS company
@@ -202,7 +203,7 @@ class SalesFunnelDiagnosis(models.Model):
                    NOT state.is_open AS is_won,
                    CASE WHEN state.is_open THEN 0 ELSE COALESCE(lead.expected_revenue, 0) * conversion.factor END
                        AS won_amount,
-                   CASE WHEN NOT state.is_open THEN date_trunc('month', lead.date_closed) END AS won_month,
+                   CASE WHEN NOT state.is_open THEN date_trunc('month', %(local_closed)s) END AS won_month,
                    NOT state.is_open AND NOT EXISTS (
                        SELECT 1 FROM sales_funnel_history AS move
                         WHERE move.lead_id = lead.id AND move.kind IN ('advance', 'skip', 'lateral', 'regress')
@@ -239,6 +240,14 @@ class SalesFunnelDiagnosis(models.Model):
                 SQL("(%s, %s::float)", currency_id, rate) for currency_id, rate in rates.items()
             ),
             now=fields.Datetime.now(),
+            won_since=utc_sql(
+                self.env,
+                SQL(
+                    "date_trunc('month', %s) - make_interval(months => GREATEST(company.funnel_health_months, 1) - 1)",
+                    local_sql(self.env, SQL("%s::timestamp", fields.Datetime.now())),
+                ),
+            ),
+            local_closed=local_sql(self.env, SQL("lead.date_closed")),
             company=self.env.company.id,
             companies=tuple(self.env.companies.ids),
             of_teams=self._of_teams(SQL("lead.team_id"), teams),
@@ -251,14 +260,9 @@ class SalesFunnelDiagnosis(models.Model):
         """One row per activity that makes a salesperson busy: planned on
         an opportunity or lead, or done there in the activity window, under
         the team of that lead (of `teams`, as in `_lead_facts`)."""
-        # amounts are summed in the currency of the row's company, at the
-        # rates Odoo's currency-aware sums use
-        currencies = self.env["res.company"].sudo().search([]).currency_id
-        rates = currencies._get_rates(self.env.company, fields.Date.context_today(self))
         return SQL(
             """
-            WITH rates(currency_id, rate) AS (VALUES %(rates)s),
-            settings AS (
+            WITH settings AS (
                 SELECT company.id AS company_id,
                        %(now)s::timestamp - make_interval(days => COALESCE(company.funnel_health_activity_days, 0))
                            AS activity_since
@@ -282,9 +286,6 @@ class SalesFunnelDiagnosis(models.Model):
              WHERE message.model = 'crm.lead' AND message.mail_activity_type_id IS NOT NULL
                AND message.date >= leads.activity_since
             """,
-            rates=SQL(", ").join(
-                SQL("(%s, %s::float)", currency_id, rate) for currency_id, rate in rates.items()
-            ),
             now=fields.Datetime.now(),
             company=self.env.company.id,
             companies=tuple(self.env.companies.ids),

@@ -1,5 +1,4 @@
 import math
-from datetime import datetime, time, timedelta
 from itertools import pairwise
 
 from dateutil.relativedelta import relativedelta
@@ -9,6 +8,7 @@ from odoo.exceptions import ValidationError
 from odoo.fields import Command, Domain
 from odoo.tools import date_utils, float_compare
 
+from ..periods import days_domain
 from ..report.sales_funnel_report import DEAL_SIZES
 
 PLAN_MODES = [
@@ -204,14 +204,16 @@ class SalesFunnelPlan(models.Model):
         self.ensure_one()
         if not (self.team_id and self.reference_date_from and self.reference_date_to):
             return {}
-        domain = self._scope_domain() & Domain(
-            [
-                ("is_first", "=", True),
-                ("won_count", "=", 1),
-                ("expected_revenue", ">", 0),
-                ("date_won", ">=", datetime.combine(self.reference_date_from, time.min)),
-                ("date_won", "<", datetime.combine(self.reference_date_to + timedelta(days=1), time.min)),
-            ]
+        domain = (
+            self._scope_domain()
+            & Domain(
+                [
+                    ("is_first", "=", True),
+                    ("won_count", "=", 1),
+                    ("expected_revenue", ">", 0),
+                ]
+            )
+            & days_domain("date_won", self.env, self.reference_date_from, self.reference_date_to)
         )
         rows = self.env["sales.funnel.report"].sudo()._read_group(domain, ["deal_size"], ["__count"])
         return dict(rows)
@@ -287,8 +289,7 @@ class SalesFunnelPlan(models.Model):
             won_rows = Lead._read_group(
                 base
                 & Domain("won_status", "=", "won")
-                & Domain("date_closed", ">=", datetime.combine(self.date_from, time.min))
-                & Domain("date_closed", "<", datetime.combine(self.date_to + timedelta(days=1), time.min)),
+                & days_domain("date_closed", self.env, self.date_from, self.date_to),
                 ["user_id"],
                 ["__count"],
             )

@@ -349,6 +349,21 @@ class TestFunnelDiagnosis(FunnelCase):
         with self.assertRaises(AccessError):
             as_salesman.read(["won_no_history_count"])
 
+    def test_months_where_the_reader_is(self):
+        """A deal closed 3 hours before the month began in UTC was closed in
+        the new month in Shanghai (UTC+8), in the old one in Los Angeles."""
+        seller = self._member("diag_tz")
+        month_start = self.now.replace(day=1, hour=0, minute=0, second=0)
+        self._won(seller, 1000.0, month_start - timedelta(hours=3))
+        for tz, month in (
+            ("Asia/Shanghai", month_start),
+            ("America/Los_Angeles", month_start - relativedelta(months=1)),
+        ):
+            with self.subTest(tz=tz), freeze_time(self.now):
+                rows = self.Diagnosis.with_context(tz=tz)._diagnose(teams=self.team)
+                row = next(row for row in rows if row["user_id"] == seller.id)
+                self.assertEqual(row["best_month"], month.date())
+
     def test_team_leader_without_opportunities(self):
         """A leader who sells nothing is not told they have too few
         opportunities; a salesperson with none is."""

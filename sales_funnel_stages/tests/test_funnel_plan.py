@@ -1,6 +1,6 @@
 import math
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
@@ -228,6 +228,17 @@ class TestFunnelPlan(FunnelCase):
             [sizes[size].share for size in ("small", "medium", "large", "very_large")],
             [50.0, 30.0, 10.0, 10.0],
         )
+
+    def test_reference_period_where_the_reader_is(self):
+        """Won on 31 May 2025 at 18:00 UTC is won on 1 June in Shanghai: in
+        the mix of a June reference period there, not in Los Angeles."""
+        self._won_at(5000.0, datetime(2025, 5, 31, 18, 0))
+        plan = self._plan(date_from=date(2026, 6, 1), date_to=date(2026, 6, 30))
+        self.assertEqual(
+            (plan.reference_date_from, plan.reference_date_to), (date(2025, 6, 1), date(2025, 6, 30))
+        )
+        self.assertEqual(plan.with_context(tz="Asia/Shanghai")._historical_mix(), {"small": 1})
+        self.assertEqual(plan.with_context(tz="America/Los_Angeles")._historical_mix(), {})
 
     def test_coverage_and_gap_per_step_and_salesperson(self):
         other = new_test_user(self.env, "funnel_plan_other", groups="sales_team.group_sale_salesman")

@@ -1,8 +1,7 @@
 import base64
 import io
-from datetime import date, datetime, time
+from datetime import date
 
-import pytz
 from dateutil.relativedelta import MO, relativedelta
 
 from odoo import Command, api, fields, models
@@ -10,6 +9,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import date_utils, format_date, formatLang, str2bool
 
+from ..periods import days_domain
 from .sales_funnel_workbook import XLSX_MIMETYPE, FunnelWorkbook
 
 # Presets: (granularity, how many periods before the current one)
@@ -235,14 +235,7 @@ class SalesFunnelExport(models.TransientModel):
     def _period_domain(self, date_from, date_to):
         """Records dated within the two days, those included, in the
         reader's time zone."""
-        return (
-            Domain("date", ">=", self._utc(date_from))
-            & Domain("date", "<", self._utc(date_to + relativedelta(days=1)))
-            & self._scope_domain()
-        )
-
-    def _utc(self, day):
-        return self.env.tz.localize(datetime.combine(day, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+        return days_domain("date", self.env, date_from, date_to) & self._scope_domain()
 
     def _breakdowns(self):
         """[(report field, its label)] of the breakdown sheets asked for."""

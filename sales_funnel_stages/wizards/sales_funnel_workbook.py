@@ -8,6 +8,8 @@ from odoo import fields
 from odoo.fields import Domain
 from odoo.tools import SQL, formatLang
 
+from ..periods import local_sql
+
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows fetched at a time for the long sheets (open pipeline, transitions)
 BATCH_SIZE = 5000
@@ -471,7 +473,7 @@ class FunnelWorkbook:
         lead = query.left_join(history, "lead_id", "crm_lead", "id", "lead_id")
         date = SQL.identifier(history, "date")
         select = [
-            SQL("(%s AT TIME ZONE 'UTC') AT TIME ZONE %s", date, self.env.tz.zone),
+            local_sql(self.env, date),
             SQL.identifier(lead, "name"),
             *(
                 SQL.identifier(history, fname)
