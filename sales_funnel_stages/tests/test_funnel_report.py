@@ -208,6 +208,30 @@ class TestCustomerType(FunnelReportCase):
             "small",
         )
 
+    def test_deal_sizes_between_the_edges(self):
+        """Small below the first edge, medium from it to the second, large
+        to the third, very large from it."""
+        self.company.write({"funnel_size_edge_1": 10000.0, "funnel_size_edge_2": 30000.0,
+                            "funnel_size_edge_3": 50000.0})  # fmt: skip
+        amounts = {
+            9999.99: "small",
+            10000.0: "medium",
+            29999.0: "medium",
+            30000.0: "large",
+            50000.0: "very_large",
+        }
+        leads = {amount: self._create(1, expected_revenue=amount) for amount in amounts}
+        sizes = {
+            row.lead_id: row.deal_size
+            for row in self.Report.search(
+                [
+                    ("lead_id", "in", [lead.id for lead in leads.values()]),
+                    ("step_id", "=", self.step["identify"].id),
+                ]
+            )
+        }
+        self.assertEqual({amount: sizes[lead] for amount, lead in leads.items()}, amounts)
+
 
 @tagged("post_install", "-at_install")
 class TestFunnelReportCompanies(FunnelCase):
@@ -319,7 +343,15 @@ class TestRottingSuggestion(FunnelCase):
                 "stage_id": self.stage["needs"].id,
             }
         )
-        self.assertTrue(still.funnel_days_in_stage >= 0)
+        # days in its stage: whole days since crm's last stage update
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET date_last_stage_update = now() at time zone 'UTC' - interval '3 days 5 hours'"
+            " WHERE id = %s",
+            [still.id],
+        )
+        still.invalidate_recordset()
+        self.assertEqual(still.funnel_days_in_stage, 3)
         # ended stays only, across the step's stages: the 9th of 10 values
         stage = self.stage["needs"]
         self.assertEqual(stage.funnel_rotting_suggestion, 9)

@@ -76,9 +76,13 @@ class TestProbabilityModes(FunnelCase):
         self.assertEqual(open_lead.probability, 75.0)
         self.assertEqual(lost.probability, 0.0)
         self.team.funnel_probability_mode = "automatic"
-        scored, _tooltip = open_lead._pls_get_naive_bayes_probabilities()
-        self.assertEqual(open_lead.probability, scored[open_lead.id])
+        # back to crm's scoring: crm's own scheduled action keeps it so
+        self.env["crm.lead"]._cron_update_automated_probabilities()
+        self.assertEqual(open_lead.probability, open_lead.automated_probability)
         self.assertNotEqual(open_lead.probability, 75.0)
+        self.team.funnel_probability_mode = "stage_weight"
+        self.env["crm.lead"]._cron_update_automated_probabilities()
+        self.assertEqual(open_lead.probability, 75.0, "crm's action leaves stage weights alone")
 
     def test_weight_change_moves_following_probabilities(self):
         following = self._lead("needs")
