@@ -29,12 +29,8 @@
         "views/menus.xml",
     ],
     "assets": {
-        "web.assets_backend": [
-            "sales_funnel_stages/static/src/**/*",
-            # pivot and graph views load lazily, so do their extensions
-            ("remove", "sales_funnel_stages/static/src/views/funnel_export/**/*"),
-        ],
-        "web.assets_backend_lazy": ["sales_funnel_stages/static/src/views/funnel_export/**/*"],
+        # the funnel views load when first opened, as Odoo's pivot and graph
+        "web.assets_backend_lazy": ["sales_funnel_stages/static/src/**/*"],
         "web.assets_tests": ["sales_funnel_stages/static/tests/tours/**/*"],
     },
     "pre_init_hook": "pre_init_hook",
