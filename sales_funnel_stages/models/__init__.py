@@ -22,3 +22,4 @@ from . import sales_funnel_plan_step
 from . import sales_funnel_plan_member
 from . import sales_funnel_plan_coverage
 from . import sales_funnel_diagnosis
+from . import sales_funnel_weekly_report

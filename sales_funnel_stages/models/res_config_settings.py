@@ -42,7 +42,7 @@ class ResConfigSettings(models.TransientModel):
 
     def set_values(self):
         result = super().set_values()
-        self.env["sales.funnel.export"]._switch_weekly_report(self.funnel_weekly_report)
+        self.env["sales.funnel.weekly.report"]._switch(self.funnel_weekly_report)
         return result
 
     def _compute_funnel_build_progress(self):

@@ -403,7 +403,7 @@ class TestAccessMatrix(HttpCase):
         Mail = self.env["mail.mail"]
         before = Mail.search([])
         self.env["ir.config_parameter"].set_param("sales_funnel_stages.weekly_report", "True")
-        self.env["sales.funnel.export"]._cron_send_weekly_report()
+        self.env["sales.funnel.weekly.report"]._cron_send()
         mail = (Mail.search([]) - before).filtered(
             lambda mail: mail.recipient_ids == self.user[role].partner_id
         )

@@ -424,12 +424,13 @@ class TestFunnelDiagnosis(FunnelCase):
         self.team.user_id = leader
         self._leads(2, self.salesman)
         self._won(self.salesman, 1000.0, self.now)  # created in negotiation and won: no funnel history
-        Export = self.env["sales.funnel.export"]
+        Weekly = self.env["sales.funnel.weekly.report"]
         before = self.env["mail.mail"].search([])
         with freeze_time(self.now):
-            Export._send_weekly_workbook(leader, self.team)
-            Export._send_weekly_workbook(self.manager, self.team)
-            own = Export._weekly_diagnosis(self.salesman, users=self.salesman)
+            Weekly._send_workbook(leader, self.team)
+            Weekly._send_workbook(self.manager, self.team)
+            export = Weekly._export_for(self.salesman, {"company_ids": self.salesman.company_ids})
+            own = Weekly._diagnosis(export, self.salesman, users=self.salesman)
         bodies = {mail.recipient_ids: mail.body_html for mail in self.env["mail.mail"].search([]) - before}
         for reader in (leader, self.manager):
             with self.subTest(reader=reader.login):

@@ -570,7 +570,7 @@ class TestWeeklyFunnelReport(FunnelExportCase):
         """The mails queued by a run on the Monday after the week, at 6:00."""
         before = self.Mail.search([])
         with freeze_time(day(EXPORTED_ON) - timedelta(hours=3)):
-            self.env["sales.funnel.export"]._cron_send_weekly_report()
+            self.env["sales.funnel.weekly.report"]._cron_send()
         return self.Mail.search([]) - before
 
     def _switch(self, active):

@@ -2,12 +2,12 @@ import base64
 import io
 from datetime import date
 
-from dateutil.relativedelta import MO, relativedelta
+from dateutil.relativedelta import relativedelta
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import date_utils, format_date, formatLang, str2bool
+from odoo.tools import date_utils, format_date
 
 from ..periods import days_domain
 from .sales_funnel_workbook import XLSX_MIMETYPE, FunnelWorkbook
@@ -38,7 +38,6 @@ BREAKDOWNS = {
     "breakdown_source": "source_id",
     "breakdown_deal_size": "deal_size",
 }
-WEEKLY_REPORT_PARAM = "sales_funnel_stages.weekly_report"
 # Dates a period may use: enough for any sales history, and far enough from
 # the ends of Python's calendar that a comparison period or a time zone
 # shift stays in it.
@@ -48,7 +47,7 @@ LAST_DAY = date(2999, 12, 31)
 
 class SalesFunnelExport(models.TransientModel):
     """Funnel workbook for "All Documents" users, on demand (this wizard),
-    and weekly by email (`_cron_send_weekly_report`).
+    and weekly by email (`sales.funnel.weekly.report`).
 
     Everything is read in the reader's language and time zone, within the
     chosen companies and under the reader's record rules (`_reading`); the
@@ -282,6 +281,10 @@ class SalesFunnelExport(models.TransientModel):
         FunnelWorkbook(self, output).build()
         return output.getvalue()
 
+    def _workbook_attachment(self):
+        """The workbook as the values of an attachment (of a mail)."""
+        return {"name": self._file_name(), "raw": self._workbook(), "mimetype": XLSX_MIMETYPE}
+
     def _file_name(self):
         name = self.env._(
             "Sales funnel %(start)s to %(end)s",
@@ -289,149 +292,3 @@ class SalesFunnelExport(models.TransientModel):
             end=self.date_to.isoformat(),
         )
         return f"{name}.xlsx"
-
-    # ------------------------------------------------------------ weekly report
-
-    @api.model
-    def _cron_send_weekly_report(self):
-        """Every Monday, when switched on in the settings: each team leader
-        gets the workbook of the previous week for the teams they lead, each
-        salesperson with funnel entries that week a summary of their own.
-
-        Each mail shows what its reader may read on screen (record rules,
-        companies): a team leader with "All Documents" gets their teams'
-        figures, one with "Own Documents" only their own. Mails go through
-        the mail queue."""
-        if not str2bool(self.env["ir.config_parameter"].sudo().get_param(WEEKLY_REPORT_PARAM, "False")):
-            return
-        teams = self.env["crm.team"].sudo().search([("user_id", "!=", False)])
-        for leader, led_teams in teams.grouped("user_id").items():
-            if self._may_receive(leader):
-                self._send_weekly_workbook(leader, led_teams)
-        members = self.env["crm.team.member"].sudo().search([]).user_id
-        for salesperson in members.filtered(self._may_receive):
-            self._send_weekly_summary(salesperson)
-
-    @api.model
-    def _may_receive(self, user):
-        return user.active and user.email and user.has_group("sales_team.group_sale_salesman")
-
-    @api.model
-    def _switch_weekly_report(self, active):
-        """The scheduled action runs only while the setting is on; switched
-        on, it next runs on a Monday morning."""
-        cron = self.sudo().env.ref(
-            "sales_funnel_stages.ir_cron_weekly_funnel_report", raise_if_not_found=False
-        )
-        if not cron or cron.active == active:
-            return
-        values = {"active": active}
-        now = fields.Datetime.now()
-        if active and cron.nextcall < now:
-            values["nextcall"] = now + relativedelta(
-                days=1, weekday=MO, hour=6, minute=0, second=0, microsecond=0
-            )
-        cron.write(values)
-
-    @api.model
-    def _weekly_export(self, user, values):
-        """A wizard of last week made by `user` (`_reading`), in their
-        language and time zone and in the companies they work in."""
-        reader = self.with_user(user).sudo().with_context(lang=user.lang, tz=user.tz or "UTC")
-        values["company_ids"] = (values["company_ids"] & user.company_ids or user.company_ids).ids
-        return reader.create({"period": "last_week", **values})
-
-    @api.model
-    def _send_weekly_workbook(self, leader, teams):
-        export = self._weekly_export(
-            leader, {"company_ids": teams.company_id or leader.company_ids, "team_ids": teams.ids}
-        )._in_export_companies()
-        kpis = export._kpis(export.date_from, export.date_to)
-        body = export._render_mail(
-            "sales_funnel_stages.weekly_funnel_workbook_mail",
-            {
-                "user": leader,
-                "teams": teams,
-                "kpis": kpis,
-                "win_rate": export._percent(kpis["win_rate"]),
-                "diagnosis": export._weekly_diagnosis(leader, teams=teams),
-            },
-        )
-        export._queue_mail(
-            leader,
-            export.env._(
-                "Sales funnel report, week of %(start)s", start=format_date(export.env, export.date_from)
-            ),
-            body,
-            attachment={"name": export._file_name(), "raw": export._workbook(), "mimetype": XLSX_MIMETYPE},
-        )
-
-    @api.model
-    def _send_weekly_summary(self, salesperson):
-        export = self._weekly_export(
-            salesperson, {"company_ids": salesperson.company_ids, "user_ids": salesperson.ids}
-        )._in_export_companies()
-        funnel = export._funnel(export.date_from, export.date_to)
-        if not any(line["entered_count"] for line in funnel):
-            return
-        kpis = export._kpis(export.date_from, export.date_to)
-        lines = [
-            dict(line, conversion=export._percent(line["conversion_rate"]))
-            for line in funnel
-            if line["entered_count"]
-        ]
-        body = export._render_mail(
-            "sales_funnel_stages.weekly_funnel_summary_mail",
-            {
-                "user": salesperson,
-                "lines": lines,
-                "kpis": kpis,
-                "win_rate": export._percent(kpis["win_rate"]),
-                "weakest_conversion": export._percent(kpis["weakest_conversion"] or 0.0),
-                "diagnosis": export._weekly_diagnosis(salesperson, users=salesperson),
-            },
-        )
-        export._queue_mail(
-            salesperson,
-            export.env._(
-                "Your sales funnel, week of %(start)s", start=format_date(export.env, export.date_from)
-            ),
-            body,
-        )
-
-    def _weekly_diagnosis(self, reader, teams=None, users=None):
-        """The funnel health rows of `teams` (and their salespeople) or of
-        `users` that have warnings (sales.funnel.diagnosis), in this
-        wizard's language and companies; deals won without funnel history
-        only for a reader who is a Sales administrator."""
-        rows = self._reading("sales.funnel.diagnosis")._diagnose(
-            teams=teams, users=users, show_restricted=reader.has_group("sales_team.group_sale_manager")
-        )
-        return [row for row in rows if row["warnings"]]
-
-    def _percent(self, value):
-        return f"{formatLang(self.env, value, digits=1)} %"
-
-    def _render_mail(self, template, values):
-        return self.env["ir.qweb"]._render(
-            template,
-            {
-                **values,
-                "date_from": format_date(self.env, self.date_from),
-                "date_to": format_date(self.env, self.date_to),
-            },
-        )
-
-    def _queue_mail(self, user, subject, body, attachment=None):
-        company = self.env.company
-        self.env["mail.mail"].sudo().create(
-            {
-                "subject": subject,
-                "body_html": body,
-                "email_from": company.email_formatted
-                or self.env["ir.mail_server"].with_company(company)._get_default_from_address(),
-                "recipient_ids": [Command.link(user.partner_id.id)],
-                "attachment_ids": [Command.create(attachment)] if attachment else [],
-                "auto_delete": True,
-            }
-        )
