@@ -5,6 +5,8 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import groupby
 
+from ..definitions import WON_STEP
+
 # Words that name each open step in stage names (beside the step's own name
 # in every language), the stock stages of crm and of other CRMs included.
 STEP_WORDS = {
@@ -244,7 +246,7 @@ class CrmStage(models.Model):
             "after_sales": "crm.stage_lead4",
         }
         for sequence, step in enumerate(self.env["sales.funnel.step"].search([]), start=1):
-            values = {"sequence": sequence, "funnel_step_id": step.id, "is_won": step.code == "after_sales"}
+            values = {"sequence": sequence, "funnel_step_id": step.id, "is_won": step.code == WON_STEP}
             stage = stock.get(step.code) and self.env.ref(stock[step.code], raise_if_not_found=False)
             if stage:
                 stage.write(values)
@@ -302,9 +304,10 @@ class CrmStage(models.Model):
         never decreasing along a pipeline. Written in SQL: the leads are
         refreshed by the build the install queues."""
         steps = self.env["sales.funnel.step"].search([])
-        open_steps = steps.filtered(lambda step: step.code != "after_sales")
+        won_step = steps.filtered(lambda step: step.code == WON_STEP)
+        open_steps = steps - won_step
         mapping = {
-            stage: steps[-1] for stage in self.search([("is_won", "=", True), ("funnel_step_id", "=", False)])
+            stage: won_step for stage in self.search([("is_won", "=", True), ("funnel_step_id", "=", False)])
         }
         meanings = self._funnel_meanings(open_steps)
 
@@ -332,7 +335,7 @@ class CrmStage(models.Model):
             if stages:
                 self.env.cr.execute(
                     "UPDATE crm_stage SET funnel_step_id = %s, funnel_weight = %s WHERE id IN %s",
-                    [step.id, 100.0 if step == steps[-1] else step.weight, tuple(stages)],
+                    [step.id, 100.0 if step == won_step else step.weight, tuple(stages)],
                 )
         self.invalidate_model(["funnel_step_id", "funnel_weight"])
         self.env.registry.clear_cache()
@@ -381,9 +384,7 @@ class CrmStage(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        after_sales = self.env.ref(
-            "sales_funnel_stages.sales_funnel_step_after_sales", raise_if_not_found=False
-        )
+        after_sales = self.env["sales.funnel.step"]._won_step()
         for vals in vals_list:
             if vals.get("is_won") and not vals.get("funnel_step_id") and after_sales:
                 vals["funnel_step_id"] = after_sales.id

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..definitions import WON_STEP
+
 
 class CrmTeam(models.Model):
     _inherit = "crm.team"
@@ -160,7 +162,7 @@ class CrmTeam(models.Model):
                     "sequence": Stage._funnel_free_sequence(pipeline, step),
                     "team_ids": [fields.Command.set(self.ids)],
                     "funnel_step_id": step.id,
-                    "is_won": step.code == "after_sales",
+                    "is_won": step.code == WON_STEP,
                 }
             )
             stage._funnel_name_after_step()

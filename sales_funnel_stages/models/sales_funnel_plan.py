@@ -8,8 +8,8 @@ from odoo.exceptions import ValidationError
 from odoo.fields import Command, Domain
 from odoo.tools import date_utils, float_compare
 
+from ..definitions import DEAL_SIZES, WON_STEP
 from ..periods import days_domain
-from ..report.sales_funnel_report import DEAL_SIZES
 
 PLAN_MODES = [
     ("deals", "Deal plan per size bucket"),
@@ -231,8 +231,9 @@ class SalesFunnelPlan(models.Model):
             mapped = stages.filtered(lambda stage, step=step: stage.funnel_step_id == step)
             mapped = mapped.filtered("team_ids") or mapped  # the team's own stages first
             weights[step] = min(mapped.mapped("funnel_weight")) if mapped else step.weight
-        if steps:
-            weights[steps[-1]] = 100.0
+        won_step = steps.filtered(lambda step: step.code == WON_STEP)
+        if won_step:
+            weights[won_step] = 100.0
         return weights
 
     def _conversion_defaults(self):
@@ -293,7 +294,8 @@ class SalesFunnelPlan(models.Model):
                 ["user_id"],
                 ["__count"],
             )
-            rows += [(user, steps[-1], count) for user, count in won_rows]
+            won_step = self.env["sales.funnel.step"]._won_step()
+            rows += [(user, won_step, count) for user, count in won_rows]
         for user, step, count in rows:
             if not step:
                 continue

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import formatLang
 
-from ..report.sales_funnel_report import DEAL_SIZES
+from ..definitions import DEAL_SIZES
 
 
 class SalesFunnelPlanSize(models.Model):

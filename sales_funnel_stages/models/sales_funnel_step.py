@@ -3,6 +3,8 @@ from itertools import pairwise
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
+from ..definitions import WON_STEP
+
 
 class SalesFunnelStep(models.Model):
     """One of the six canonical funnel steps every team's stages map onto.
@@ -116,6 +118,11 @@ class SalesFunnelStep(models.Model):
                         previous_weight=previous.weight,
                     )
                 )
+
+    @api.model
+    def _won_step(self):
+        """The step that won stages map onto (`WON_STEP`)."""
+        return self.sudo().search([("code", "=", WON_STEP)], limit=1)
 
     @api.model
     @tools.ormcache()

@@ -4,12 +4,7 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-DEAL_SIZES = [
-    ("small", "Small deal"),
-    ("medium", "Medium deal"),
-    ("large", "Large deal"),
-    ("very_large", "Very large deal"),
-]
+from ..definitions import DEAL_SIZES, WON_STEP
 
 
 class SalesFunnelReport(models.Model):
@@ -400,7 +395,7 @@ class SalesFunnelReport(models.Model):
     def _funnel_weakest_step(self, lines):
         """The step with the lowest conversion to the next (the first on a
         tie), among the steps that have a next one and were entered."""
-        candidates = [line for line in lines if line["entered_count"] and line["step_code"] != "after_sales"]
+        candidates = [line for line in lines if line["entered_count"] and line["step_code"] != WON_STEP]
         return min(candidates, key=lambda line: line["conversion_rate"], default=None)
 
     @api.model
@@ -411,7 +406,7 @@ class SalesFunnelReport(models.Model):
             "step_code": step.code,
             "step_sequence": step.sequence,
             "target_conversion": step.target_conversion,
-            "is_won": step.code == "after_sales",
+            "is_won": step.code == WON_STEP,
             # amounts are converted to the company's currency
             "currency_id": self.env.company.currency_id.id,
         }
