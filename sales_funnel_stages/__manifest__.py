@@ -24,7 +24,7 @@
         "views/crm_team_views.xml",
         "views/crm_lead_buying_role_views.xml",
         "views/sales_funnel_plan_views.xml",
-        "views/sales_funnel_diagnosis_views.xml",
+        "report/sales_funnel_diagnosis_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],

@@ -1,5 +1,4 @@
 from . import sales_funnel_finite_mixin
-from . import sales_funnel_sql_view
 from . import sales_funnel_step
 from . import crm_stage
 from . import crm_team
@@ -21,5 +20,4 @@ from . import sales_funnel_plan_size
 from . import sales_funnel_plan_step
 from . import sales_funnel_plan_member
 from . import sales_funnel_plan_coverage
-from . import sales_funnel_diagnosis
 from . import sales_funnel_weekly_report

@@ -1,1 +1,3 @@
+from . import sales_funnel_sql_view
 from . import sales_funnel_report
+from . import sales_funnel_diagnosis

@@ -3,8 +3,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 from odoo.tools import SQL, format_date, formatLang
 
+from ..models.mail_message import LEAD_CONTACT
 from ..periods import local_sql, utc_sql
-from .mail_message import LEAD_CONTACT
 
 # Row ids: (team + 1) * ID_STRIDE + salesperson, the salesperson being 0 on
 # a team's row. Stable across queries, and far below 2**53 (the web client's
