@@ -2,7 +2,7 @@ from datetime import datetime
 
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..definitions import DEAL_SIZES, WON_STEP
 
@@ -279,6 +279,56 @@ class SalesFunnelReport(models.Model):
             )
         )
         return result
+
+    @api.model
+    @api.readonly
+    def get_funnel_comparison(self, domain=None, groupby=None):
+        """The funnels of the values of `groupby` (a field of the report; a
+        date with its granularity, as "date:year") side by side on the same
+        steps: [{"key", "label", "steps": [get_funnel's line of each step,
+        reached or not]}], in the order of the values. Two periods, two
+        teams, two salespeople, new against existing customers..."""
+        lines = self.get_funnel(domain, [groupby])
+        steps = self.env["sales.funnel.step"].search([])
+        zero = self._funnel_measures(dict.fromkeys((spec.split(":")[0] for spec in self.FUNNEL_SUMS), 0), {})
+        groups = {}
+        for line in lines:
+            value = line[groupby]
+            key = tuple(value) if isinstance(value, (list, tuple)) else value  # a record: (id, name)
+            groups.setdefault(key, {})[line["step_id"]] = line
+        field = self._fields[groupby.partition(":")[0]]
+        if field.type == "selection":  # in the selection's order (small to very large deals)
+            order = [value for value, _label in field._description_selection(self.env)]
+            groups = dict(
+                sorted(groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else -1)
+            )
+        return [
+            {
+                "key": key,
+                "label": self._funnel_group_label(groupby, key),
+                "steps": [
+                    by_step.get(step.id) or dict(self._funnel_step_values(step), **zero) for step in steps
+                ],
+            }
+            for key, by_step in groups.items()
+        ]
+
+    @api.model
+    def _funnel_group_label(self, groupby, value):
+        """A group value as the reader reads it."""
+        field_name, _sep, granularity = groupby.partition(":")
+        if value is False or value is None:
+            return self.env._("None")
+        if isinstance(value, tuple):
+            return value[1]
+        field = self._fields[field_name]
+        if field.type == "selection":
+            return dict(field._description_selection(self.env)).get(value, value)
+        if field.type in ("date", "datetime"):
+            day = fields.Date.to_date(value)
+            formats = {"year": "y", "quarter": "QQQ y", "month": "MMMM y", "week": "'W'w y"}
+            return format_date(self.env, day, date_format=formats.get(granularity or "month", "medium"))
+        return str(value)
 
     @api.model
     def _funnel_rates(self, currencies):

@@ -32,12 +32,23 @@ class TestFunnelChart(HttpCase):
         entered = fields.Datetime.now() - timedelta(minutes=2)
         moved = entered + timedelta(minutes=1)
         Lead = env["crm.lead"].with_context(funnel_event_date=entered)
+        # two salespeople of 5 each: the first's 4 advance, none of the second's
+        sellers = [
+            new_test_user(
+                env,
+                f"chart_seller_{letter}",
+                name=f"Chart Seller {letter}",
+                groups="sales_team.group_sale_salesman",
+            )
+            for letter in "AB"
+        ]
         self.leads = Lead.create(
             [
                 {
                     "name": f"Chart opportunity {i}",
                     "type": "opportunity",
                     "team_id": self.team.id,
+                    "user_id": sellers[i // 5].id,
                     "stage_id": stages["identify"].id,
                     "expected_revenue": 1000.0 * (i + 1),
                 }
@@ -54,6 +65,23 @@ class TestFunnelChart(HttpCase):
             "sales_funnel_chart_tour",
             login="admin",
         )
+
+    def test_funnels_compared_by_salesperson(self):
+        """Grouped, the funnels of the group's values on the same steps."""
+        Report = self.env["sales.funnel.report"]
+        groups = Report.get_funnel_comparison([("team_id", "=", self.team.id)], "user_id")
+        self.assertEqual([group["label"] for group in groups], ["Chart Seller A", "Chart Seller B"])
+        self.assertEqual(
+            [
+                [(line["entered_count"], line["conversion_rate"]) for line in group["steps"][:2]]
+                for group in groups
+            ],
+            [[(5, 80.0), (4, 0.0)], [(5, 0.0), (0, 0.0)]],
+        )
+        self.assertEqual(len(groups[0]["steps"]), len(self.env["sales.funnel.step"].search([])), "every step")
+        [year] = Report.get_funnel_comparison([("team_id", "=", self.team.id)], "date:year")
+        self.assertEqual(year["label"], str(fields.Date.today().year))
+        self.assertEqual(year["steps"][0]["entered_count"], 10)
 
     def test_step_leads_action(self):
         """A band opens the leads of the search that entered its step, the

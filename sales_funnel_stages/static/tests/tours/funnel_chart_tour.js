@@ -69,6 +69,33 @@ registry.category("web_tour.tours").add("sales_funnel_chart_tour", {
             trigger: `${step("identify")} .o_funnel_band_detail:contains(10 entered)`,
         },
         {
+            content: "Compare the salespeople's funnels",
+            trigger: ".o_searchview_dropdown_toggler",
+            run: "click",
+        },
+        {
+            trigger: ".o_group_by_menu .o-dropdown-item:contains(Salesperson)",
+            run: "click",
+        },
+        {
+            content: "Side by side: A converted 4 of 5, B none of 5; B is the weaker",
+            trigger: ".o_funnel_comparison th:contains(Chart Seller A) ~ th:contains(Chart Seller B)",
+        },
+        {
+            trigger: ".o_funnel_comparison .o_funnel_difference:contains(+80.0 pts)",
+        },
+        {
+            trigger: ".o_funnel_comparison td:nth-child(3) .o_funnel_weaker:contains(0%)",
+        },
+        {
+            content: "Back to one funnel",
+            trigger: ".o_searchview_facet:contains(Salesperson) .o_facet_remove",
+            run: "click",
+        },
+        {
+            trigger: ".o_funnel_view:not(:has(.o_funnel_comparison))",
+        },
+        {
             content: "Open the opportunities of the first band",
             trigger: `${step("identify")} .o_funnel_band`,
             run: "click",

@@ -1,7 +1,7 @@
 import { Component } from "@odoo/owl";
 import { formatCurrency } from "@web/core/currency";
 import { _t } from "@web/core/l10n/translation";
-import { formatInteger, formatPercentage } from "@web/views/fields/formatters";
+import { formatFloat, formatInteger, formatPercentage } from "@web/views/fields/formatters";
 
 // the last band keeps this much of the first band's colour strength
 const LIGHTEST_SHADE = 0.45;
@@ -18,6 +18,7 @@ export class FunnelRenderer extends Component {
     static props = {
         title: String,
         steps: Array,
+        groups: { type: Array, optional: true },
         measure: { type: String, validate: (measure) => ["count", "amount"].includes(measure) },
         onStepClick: Function,
     };
@@ -45,6 +46,45 @@ export class FunnelRenderer extends Component {
                 conversion: next && this.conversion(step),
             };
         });
+    }
+
+    /**
+     * The funnels of the group-by's values side by side: per step, each
+     * group's entries and conversion to the next step; with two groups, the
+     * difference in points, the weaker side marked.
+     */
+    get comparison() {
+        const groups = this.props.groups || [];
+        const pair = groups.length === 2;
+        const rows = this.props.steps.map((step, index) => {
+            const lines = groups.map((group) => group.steps[index]);
+            const last = index === this.props.steps.length - 1;
+            const rates = lines.map((line) => line.conversion_rate);
+            const weakest = pair && !last && rates[0] !== rates[1] ? rates.indexOf(Math.min(...rates)) : -1;
+            return {
+                key: step.step_id,
+                step: step.is_won ? _t("%(step)s (won)", { step: step.step }) : step.step,
+                cells: lines.map((line, position) => ({
+                    key: groups[position].label,
+                    count: formatInteger(line.entered_count),
+                    conversion: !last && line.entered_count ? formatPercentage(line.conversion_rate / 100) : "",
+                    weaker: position === weakest,
+                })),
+                difference:
+                    pair && !last && lines.every((line) => line.entered_count)
+                        ? _t("%(points)s pts", {
+                              points: formatFloat(rates[0] - rates[1], { digits: [16, 1] }).replace(/^(?!-)/, "+"),
+                          })
+                        : "",
+            };
+        });
+        const differenceTitle =
+            pair &&
+            _t("Conversion to the next step of %(first)s minus that of %(second)s, in points", {
+                first: groups[0].label,
+                second: groups[1].label,
+            });
+        return { groups, pair, rows, differenceTitle };
     }
 
     size(step) {

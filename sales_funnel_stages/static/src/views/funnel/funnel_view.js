@@ -10,8 +10,8 @@ export const funnelView = {
     Controller: FunnelController,
     Model: FunnelModel,
     Renderer: FunnelRenderer,
-    // the chart is the whole funnel: a group-by would not change it
-    searchMenuTypes: ["filter", "favorite"],
+    // a group-by compares the funnels of its values under the chart
+    searchMenuTypes: ["filter", "groupBy", "favorite"],
     props: (genericProps, view) => ({
         ...genericProps,
         archInfo: new view.ArchParser().parse(genericProps.arch),
