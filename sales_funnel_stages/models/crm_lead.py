@@ -228,12 +228,15 @@ class CrmLead(models.Model):
         which computes the same matrix for whole tables at once.
         """
         today = fields.Date.context_today(self)
-        default_company = self._funnel_tier_company()
+        default_company = None  # read only for a lead without a company: most have one
         for lead in self:
             if lead.priority_tier_override:
                 lead.priority_tier = lead.priority_tier_override
                 continue
-            company = lead.company_id or default_company
+            company = lead.company_id
+            if not company:
+                default_company = default_company or self._funnel_tier_company()
+                company = default_company
             big = (lead.expected_revenue or 0.0) >= company.funnel_tier_big_amount
             short = bool(lead.date_deadline) and (
                 lead.date_deadline <= today + timedelta(days=company.funnel_tier_short_days)
