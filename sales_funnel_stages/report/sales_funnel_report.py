@@ -76,6 +76,19 @@ class SalesFunnelReport(models.Model):
     advanced_count = fields.Integer(string="Advanced", readonly=True, aggregator="sum")
     lost_count = fields.Integer(string="Lost in Step", readonly=True, aggregator="sum")
     regressed_count = fields.Integer(string="Regressed", readonly=True, aggregator="sum")
+    outcome = fields.Selection(
+        [
+            ("in_step", "Still in step"),
+            ("advanced", "Advanced"),
+            ("went_back", "Went back"),
+            ("lost", "Lost in step"),
+            ("won", "Won"),
+        ],
+        string="Outcome in Step",
+        readonly=True,
+        help="What became of the lead once in the step: won in the end, lost there, advanced to a later "
+        "step, went back to an earlier one, or still there.",
+    )
     won_count = fields.Integer(
         string="Won",
         readonly=True,
@@ -148,6 +161,9 @@ class SalesFunnelReport(models.Model):
                    summary.lost::int AS lost_count,
                    summary.regressed::int AS regressed_count,
                    summary.won::int AS won_count,
+                   CASE WHEN summary.won THEN 'won' WHEN summary.lost THEN 'lost'
+                        WHEN summary.advanced THEN 'advanced' WHEN summary.is_current THEN 'in_step'
+                        ELSE 'went_back' END AS outcome,
                    CASE WHEN summary.advanced THEN 100.0 ELSE 0.0 END AS conversion_rate,
                    CASE WHEN summary.won THEN 100.0 ELSE 0.0 END AS won_rate,
                    step.target_conversion,
@@ -422,23 +438,31 @@ class SalesFunnelReport(models.Model):
     @api.model
     @api.readonly
     def action_open_step_leads(self, domain, step_id):
-        """The opportunities behind a band of the funnel chart: the leads of
-        the rows of `domain` in the step. Lost leads are archived yet counted
-        by the band, hence listed with inactive records."""
+        """The opportunities behind a band of the funnel chart: the rows of
+        `domain` (the chart's search), the step as a facet of the search,
+        grouped by what became of them in the step. Lost leads are archived
+        yet counted by the band, hence listed too; a row opens its lead."""
         step = self.env["sales.funnel.step"].browse(step_id)
-        [(lead_ids,)] = self._read_group(
-            Domain(domain or []) & Domain("step_id", "=", step.id), [], ["lead_id:array_agg_distinct"]
-        )
-        # views by id only: reading them (their name) is for administrators
-        search_view = self.env.ref("crm.view_crm_case_opportunities_filter")
         return {
             "type": "ir.actions.act_window",
             "name": step.name,
+            "res_model": self._name,
+            "views": [
+                (self.env.ref("sales_funnel_stages.sales_funnel_report_view_list_step_leads").id, "list")
+            ],
+            "search_view_id": [self.env.ref("sales_funnel_stages.sales_funnel_report_view_search").id, False],
+            "domain": domain or [],
+            "context": {"search_default_step_id": step.id, "search_default_groupby_outcome": 1},
+        }
+
+    def action_open_lead(self):
+        """A row of the list: its opportunity."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
             "res_model": "crm.lead",
-            "views": [(self.env.ref("crm.crm_case_tree_view_oppor").id, "list"), (False, "form")],
-            "search_view_id": [search_view.id, False],
-            "domain": [("id", "in", lead_ids)],
-            "context": {"active_test": False},
+            "res_id": self.lead_id.id,
+            "views": [(False, "form")],
         }
 
     @api.model

@@ -83,21 +83,34 @@ class TestFunnelChart(HttpCase):
         self.assertEqual(year["label"], str(fields.Date.today().year))
         self.assertEqual(year["steps"][0]["entered_count"], 10)
 
+    def _step_rows(self, Report, domain, step):
+        """The rows the action of a band lists: its domain and the step of its facet."""
+        action = Report.action_open_step_leads(domain, step.id)
+        self.assertEqual(action["context"]["search_default_step_id"], step.id)
+        return Report.search(
+            action["domain"] + [("step_id", "=", action["context"]["search_default_step_id"])]
+        )
+
     def test_step_leads_action(self):
         """A band opens the leads of the search that entered its step, the
-        lost ones included."""
+        lost ones included, the step as a facet, by what became of them;
+        a row opens its lead."""
         Report = self.env["sales.funnel.report"]
-        Lead = self.env["crm.lead"].with_context(active_test=False)
         step = self.env.ref("sales_funnel_stages.sales_funnel_step_identify")
         team_domain = [("team_id", "=", self.team.id)]
         action = Report.action_open_step_leads(team_domain, step.id)
-        self.assertEqual(action["res_model"], "crm.lead")
-        self.assertEqual(action["name"], step.name)
-        self.assertEqual(action["context"], {"active_test": False})
-        self.assertEqual(Lead.search(action["domain"]), self.leads)
+        self.assertEqual((action["res_model"], action["name"]), ("sales.funnel.report", step.name))
+        self.assertEqual(action["context"]["search_default_groupby_outcome"], 1)
+        rows = self._step_rows(Report, team_domain, step)
+        self.assertEqual(rows.lead_id, self.leads)
+        outcomes = {row.lead_id: row.outcome for row in rows}
+        self.assertEqual(
+            [outcomes[lead] for lead in self.leads], ["advanced"] * 4 + ["in_step"] * 5 + ["lost"]
+        )
         needs = self.env.ref("sales_funnel_stages.sales_funnel_step_needs")
-        action = Report.action_open_step_leads(team_domain, needs.id)
-        self.assertEqual(Lead.search(action["domain"]), self.leads[:4])
+        self.assertEqual(self._step_rows(Report, team_domain, needs).lead_id, self.leads[:4])
+        opened = rows.filtered(lambda row: row.lead_id == self.leads[0]).action_open_lead()
+        self.assertEqual((opened["res_model"], opened["res_id"]), ("crm.lead", self.leads[0].id))
 
     def test_step_leads_action_for_every_role(self):
         """Every role that sees the chart drills down, into what it may see."""
@@ -110,15 +123,12 @@ class TestFunnelChart(HttpCase):
         self.leads[:2].user_id = salesman
         self.leads[2:].user_id = manager
         step = self.env.ref("sales_funnel_stages.sales_funnel_step_identify")
-        Lead = self.env["crm.lead"].with_context(active_test=False)
         for user, expected in ((salesman, self.leads[:2]), (all_leads, self.leads), (manager, self.leads)):
             with self.subTest(user=user.login):
-                action = (
-                    self.env["sales.funnel.report"]
-                    .with_user(user)
-                    .action_open_step_leads([("team_id", "=", self.team.id)], step.id)
+                Report = self.env["sales.funnel.report"].with_user(user)
+                self.assertEqual(
+                    self._step_rows(Report, [("team_id", "=", self.team.id)], step).lead_id, expected
                 )
-                self.assertEqual(Lead.search(action["domain"]), expected)
 
     def test_funnel_view_validation(self):
         """A funnel view draws a model's funnel: none without one, no content."""

@@ -101,8 +101,18 @@ registry.category("web_tour.tours").add("sales_funnel_chart_tour", {
             run: "click",
         },
         {
-            content: "The 10 opportunities are listed, the lost one included",
-            trigger: ".o_list_view .o_data_row:count(10)",
+            content: "The step is a facet of the search",
+            trigger: ".o_searchview_facet:contains(Lead identification)",
+        },
+        {
+            content: "The 10 opportunities by what became of them: 4 advanced, 5 still there, the lost one",
+            trigger: ".o_list_view .o_group_name:contains(Advanced (4))",
+        },
+        {
+            trigger: ".o_list_view .o_group_name:contains(Still in step (5))",
+        },
+        {
+            trigger: ".o_list_view .o_group_name:contains(Lost in step (1))",
         },
         {
             trigger: ".o_last_breadcrumb_item:contains(Lead identification)",
