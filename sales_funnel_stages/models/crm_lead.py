@@ -411,8 +411,9 @@ class CrmLead(models.Model):
         )
         following = leads.filtered(lambda lead: lead.probability == old_weights.get(lead.stage_id.id))
         following._funnel_apply_stage_weights()
-        for lead in leads - following:  # manual probabilities are kept
-            lead.automated_probability = lead.stage_id.funnel_weight
+        # manual probabilities are kept; one write per stage, not per lead
+        for stage, manual in (leads - following).grouped("stage_id").items():
+            manual.automated_probability = stage.funnel_weight
 
     # ------------------------------------------------------------ stage history
 

@@ -144,9 +144,13 @@ class CrmStage(models.Model):
         teams = self.team_ids
         if not all(stage.team_ids for stage in self):  # a shared stage is in every pipeline
             teams = self.env["crm.team"].with_context(active_test=False).search([])
+        # every pipeline from one read of the stages, not one search per team
+        funnel_stages = self.search(
+            [("funnel_step_id", "!=", False), ("is_won", "=", False)], order="sequence, id"
+        )
         for team in [self.env["crm.team"], *teams]:
-            stages = self._funnel_pipeline(team).filtered(
-                lambda stage: stage.funnel_step_id and not stage.is_won
+            stages = funnel_stages.filtered(
+                lambda stage, team=team: not stage.team_ids or (team and team in stage.team_ids)
             )
             heaviest = None
             for _sequence, same_sequence in groupby(stages, key=lambda stage: stage.sequence):
