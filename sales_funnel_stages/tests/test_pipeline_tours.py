@@ -51,3 +51,23 @@ class TestPipelineTours(FunnelCase, HttpCase):
         lead = self._lead("needs", man_need="unknown", man_authority="unknown")
         self.start_tour(f"/odoo/crm/{lead.id}", "sales_funnel_gate_refusal_tour", login=self.salesman.login)
         self.assertEqual((lead.stage_id, lead.probability), (self.stage["needs"], 25.0))
+
+    def test_team_health_tab(self):
+        """The manager reads the team's health: one line per row, the
+        warnings counted and named."""
+        seller = new_test_user(
+            self.env, "health_seller", name="Health Seller", groups="sales_team.group_sale_salesman"
+        )
+        self.team.member_ids = [(4, seller.id)]
+        self.stage["needs"].rotting_threshold_days = 5
+        lead = self._lead("needs", user_id=seller.id)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET date_last_stage_update = now() at time zone 'UTC' - interval '9 days' WHERE id = %s",
+            [lead.id],
+        )
+        self.start_tour(
+            f"/odoo/action-sales_team.crm_team_action_config/{self.team.id}",
+            "sales_funnel_team_health_tour",
+            login=self.manager.login,
+        )

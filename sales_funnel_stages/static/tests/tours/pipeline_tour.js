@@ -65,3 +65,31 @@ registry.category("web_tour.tours").add("sales_funnel_gate_refusal_tour", {
         },
     ],
 });
+
+// The team form's Funnel Health tab (TestPipelineTours): one readable line per
+// row, the badge counting the warnings the line names.
+registry.category("web_tour.tours").add("sales_funnel_team_health_tour", {
+    steps: () => [
+        {
+            trigger: ".o_notebook a[name=funnel_health]",
+            run: "click",
+        },
+        {
+            content: "The salesperson's line: two warnings, named",
+            trigger:
+                ".o_field_widget[name=funnel_diagnosis_ids] .o_data_row:contains(Health Seller):has(.badge:contains(2)):contains(Few Opportunities · Stalled Opportunities)",
+        },
+        {
+            content: "Every line stays one line high",
+            trigger: ".o_field_widget[name=funnel_diagnosis_ids] .o_data_row",
+            run() {
+                const rows = document.querySelectorAll(".o_field_widget[name=funnel_diagnosis_ids] .o_data_row");
+                for (const row of rows) {
+                    if (row.offsetHeight > 60) {
+                        throw new Error(`a line of the health is ${row.offsetHeight}px high`);
+                    }
+                }
+            },
+        },
+    ],
+});
