@@ -1,13 +1,13 @@
 """The pictures of the docs: the main screens of the demo database, as a
-salesperson and as a sales manager, in English and Simplified Chinese, in
-headless Chromium at 1440 px.
+salesperson and as a sales manager, in English, Simplified and Traditional
+Chinese, in headless Chromium at 1440 px.
 
 Run against the database `make run` serves (admin / admin):
 
     .venv/bin/python tools/doc_screenshots.py --url http://127.0.0.1:8069 --out docs/images
 
-It installs Simplified Chinese if needed and adds four users (doc_sales_en,
-doc_sales_zh, doc_manager_en, doc_manager_zh; password = login), the
+It installs Simplified and Traditional Chinese if needed and adds six users
+(doc_sales_en, _zh, _tw and doc_manager_en, _zh, _tw; password = login), the
 salespeople in the demo's Direct Sales team with some of its opportunities.
 """
 
@@ -23,7 +23,10 @@ USERS = [
     ("doc_sales_zh", "zh_CN", "sales_team.group_sale_salesman", "sales"),
     ("doc_manager_en", "en_US", "sales_team.group_sale_manager", "manager"),
     ("doc_manager_zh", "zh_CN", "sales_team.group_sale_manager", "manager"),
+    ("doc_sales_tw", "zh_TW", "sales_team.group_sale_salesman", "sales"),
+    ("doc_manager_tw", "zh_TW", "sales_team.group_sale_manager", "manager"),
 ]
+LANG_SUFFIX = {"en_US": "en", "zh_CN": "zh", "zh_TW": "tw"}
 # (name, roles, path, CSS to wait for, CSS to click): {team} and {lead} are
 # the demo's Direct Sales team and one of its opportunities
 SCREENS = [
@@ -69,7 +72,7 @@ class Odoo:
 
 def prepare(odoo):
     """Chinese installed, the users there; the team and {login: opportunity} ids."""
-    zh = odoo.call("res.lang", "search", [("code", "=", "zh_CN")], context={"active_test": False})
+    zh = odoo.call("res.lang", "search", [("code", "in", ["zh_CN", "zh_TW"])], context={"active_test": False})
     wizard = odoo.call("base.language.install", "create", {"lang_ids": [(6, 0, zh)]})
     odoo.call("base.language.install", "lang_install", [wizard])
     team = odoo.ref("sales_funnel_stages.demo_team_direct")
@@ -120,7 +123,7 @@ def main():
             browser.login(args.url, login, login, args.db)
             for name, roles, path, wait, clicks in SCREENS:
                 if role in roles:
-                    out = Path(args.out) / f"{name}-{role}_{lang[:2]}.png"
+                    out = Path(args.out) / f"{name}-{role}_{LANG_SUFFIX[lang]}.png"
                     browser.shoot(args.url + path.format(team=team, lead=leads[login]), wait, out, clicks)
                     print(out)
     finally:
