@@ -545,135 +545,94 @@ class SalesFunnelDiagnosis(models.Model):
         return [lead_id for (lead_id,) in self.env.cr.fetchall()]
 
     def _warnings(self, show_restricted=None):
-        """{row id: [{"code", "message"}]}: the diagnoses of the rows, in the
-        user's language, each naming its figure and its threshold."""
+        """{row id: [{"code", "label", "message"}]}: the diagnoses of the rows
+        (`_warning_messages`, those whose `warn_<code>` flag is set), in the
+        user's language, each naming its figure and its threshold; deals won
+        off the funnel for a reader who may see them."""
         if show_restricted is None:
             show_restricted = self._show_restricted()
         stalled = self._stalled_by_step() if any(row.warn_stalled for row in self) else {}
-
-        def percent(value):
-            return f"{formatLang(self.env, value, digits=1)} %"
-
-        def money(value, currency):
-            return formatLang(self.env, value, currency_obj=currency)
-
         # the short name of each warning: its flag's label
         labels = {
             name[len("warn_") :]: field.get_description(self.env, ["string"])["string"]
             for name, field in self._fields.items()
             if name.startswith("warn_")
         }
-
         result = {}
         for row in self:
-            company = row.company_id
-            warnings = []
-            if row.warn_lumpy:
-                warnings.append(
-                    (
-                        "lumpy",
-                        self.env._(
-                            "Lumpy closing: %(share)s of the %(amount)s won in the last %(months)s months fell "
-                            "in %(month)s (more than %(threshold)s).",
-                            share=percent(row.lumpy_share),
-                            amount=money(row.won_amount, row.currency_id),
-                            months=company.funnel_health_months,
-                            month=format_date(self.env, row.best_month, date_format="MMMM y"),
-                            threshold=percent(company.funnel_health_lumpy_share),
-                        ),
-                    )
-                )
-            if row.warn_few_open:
-                warnings.append(
-                    (
-                        "few_open",
-                        self.env._(
-                            "Active opportunities: %(count)s, below the minimum of %(minimum)s.",
-                            count=row.open_count,
-                            minimum=company.funnel_health_min_open * row.member_count,
-                        ),
-                    )
-                )
-            if row.warn_busy:
-                warnings.append(
-                    (
-                        "busy",
-                        self.env._(
-                            "Busy but empty: activities %(activities)s, active opportunities %(count)s (more "
-                            "than %(ratio)s activities per opportunity).",
-                            activities=row.activity_count,
-                            count=row.open_count,
-                            ratio=formatLang(self.env, company.funnel_health_busy_ratio, digits=1),
-                        ),
-                    )
-                )
-            if row.warn_no_small:
-                warnings.append(
-                    (
-                        "no_small",
-                        self.env._(
-                            "No small deals: %(share)s of the active opportunities are below %(edge)s "
-                            "(minimum %(threshold)s).",
-                            share=percent(row.small_share),
-                            edge=money(company.funnel_size_edge_1, row.currency_id),
-                            threshold=percent(company.funnel_health_small_share),
-                        ),
-                    )
-                )
-            if row.warn_stalled:
-                steps = ", ".join(f"{step.name}: {count}" for step, count in stalled.get(row.id, []))
-                warnings.append(
-                    (
-                        "stalled",
-                        self.env._(
-                            "Stalled past their stage's rotting threshold: %(count)s (%(steps)s).",
-                            count=row.stalled_count,
-                            steps=steps,
-                        ),
-                    )
-                )
-            if row.warn_disqualify:
-                warnings.append(
-                    (
-                        "disqualify",
-                        self.env._(
-                            "Candidates to disqualify: %(count)s (MAN class m+a+n: %(man)s; no activity for "
-                            "more than %(days)s days: %(idle)s).",
-                            count=row.disqualify_count,
-                            man=row.man_disqualify_count,
-                            idle=row.idle_count,
-                            days=company.funnel_health_idle_days,
-                        ),
-                    )
-                )
-            if row.warn_won_unmet_gates:
-                warnings.append(
-                    (
-                        "won_unmet_gates",
-                        self.env._(
-                            "Won in the last %(months)s months with unmet stage gates (Need or Authority not "
-                            "confirmed): %(count)s.",
-                            count=row.won_unmet_gates_count,
-                            months=company.funnel_health_months,
-                        ),
-                    )
-                )
-            if show_restricted and row.sudo().warn_won_no_history:
-                warnings.append(
-                    (
-                        "won_no_history",
-                        self.env._(
-                            "Won in the last %(months)s months without funnel history (no stage change before "
-                            "the win): %(count)s.",
-                            count=row.sudo().won_no_history_count,
-                            months=company.funnel_health_months,
-                        ),
-                    )
-                )
+            flags = row.sudo() if show_restricted else row
             result[row.id] = [
-                {"code": code, "label": labels[code], "message": message} for code, message in warnings
+                {"code": code, "label": labels[code], "message": message()}
+                for code, message in row._warning_messages(stalled.get(row.id, []))
+                if (code != "won_no_history" or show_restricted) and flags[f"warn_{code}"]
             ]
         return result
+
+    def _warning_messages(self, stalled_steps):
+        """[(code, message)] of every warning a row may carry, in the order
+        they are read; the messages are made only for the warnings shown."""
+        row, company = self, self.company_id
+
+        def percent(value):
+            return f"{formatLang(self.env, value, digits=1)} %"
+
+        def money(value):
+            return formatLang(self.env, value, currency_obj=row.currency_id)
+
+        return [
+            ("lumpy", lambda: self.env._(
+                "Lumpy closing: %(share)s of the %(amount)s won in the last %(months)s months fell in %(month)s "
+                "(more than %(threshold)s).",
+                share=percent(row.lumpy_share),
+                amount=money(row.won_amount),
+                months=company.funnel_health_months,
+                month=format_date(self.env, row.best_month, date_format="MMMM y"),
+                threshold=percent(company.funnel_health_lumpy_share),
+            )),
+            ("few_open", lambda: self.env._(
+                "Active opportunities: %(count)s, below the minimum of %(minimum)s.",
+                count=row.open_count,
+                minimum=company.funnel_health_min_open * row.member_count,
+            )),
+            ("busy", lambda: self.env._(
+                "Busy but empty: activities %(activities)s, active opportunities %(count)s (more than %(ratio)s "
+                "activities per opportunity).",
+                activities=row.activity_count,
+                count=row.open_count,
+                ratio=formatLang(self.env, company.funnel_health_busy_ratio, digits=1),
+            )),
+            ("no_small", lambda: self.env._(
+                "No small deals: %(share)s of the active opportunities are below %(edge)s (minimum %(threshold)s).",
+                share=percent(row.small_share),
+                edge=money(company.funnel_size_edge_1),
+                threshold=percent(company.funnel_health_small_share),
+            )),
+            ("stalled", lambda: self.env._(
+                "Stalled past their stage's rotting threshold: %(count)s (%(steps)s).",
+                count=row.stalled_count,
+                steps=", ".join(f"{step.name}: {count}" for step, count in stalled_steps),
+            )),
+            ("disqualify", lambda: self.env._(
+                "Candidates to disqualify: %(count)s (MAN class m+a+n: %(man)s; no activity for more than "
+                "%(days)s days: %(idle)s).",
+                count=row.disqualify_count,
+                man=row.man_disqualify_count,
+                idle=row.idle_count,
+                days=company.funnel_health_idle_days,
+            )),
+            ("won_unmet_gates", lambda: self.env._(
+                "Won in the last %(months)s months with unmet stage gates (Need or Authority not confirmed): "
+                "%(count)s.",
+                count=row.won_unmet_gates_count,
+                months=company.funnel_health_months,
+            )),
+            ("won_no_history", lambda: self.env._(
+                "Won in the last %(months)s months without funnel history (no stage change before the win): "
+                "%(count)s.",
+                count=row.sudo().won_no_history_count,
+                months=company.funnel_health_months,
+            )),
+        ]  # fmt: skip
 
     # ------------------------------------------------------------ API
 
