@@ -369,6 +369,16 @@ class TestFunnelExport(FunnelExportCase):
         )
         self.assertTrue(sizes)
 
+    def test_won_row_explained(self):
+        """Under the funnel table, a note says why the won row may count
+        more entries than wins: reopened deals."""
+        rows = self._rows(self._export(**self.week)["Summary"])
+        self.assertIn(
+            "On the won step, Entered counts the deals won in the period; Won, those of them still won "
+            "(a deal reopened since is not).",
+            [row[0] for row in rows],
+        )
+
     def test_print_ready(self):
         """Printed: landscape, one page wide, the header on every page; the
         summary (table, key figures, chart) on one page."""

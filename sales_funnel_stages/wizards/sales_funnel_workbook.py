@@ -250,7 +250,16 @@ class FunnelWorkbook:
         end = self._table(
             sheet, header_row, self._summary_columns(comparison), self._summary_rows(funnel, comparison)
         )
-        end = self._kpis(sheet, end + 1, compared)
+        # why the won step's row may count more entries than wins
+        self._note(
+            sheet,
+            end + 1,
+            self.env._(
+                "On the won step, Entered counts the deals won in the period; Won, those of them still won "
+                "(a deal reopened since is not)."
+            ),
+        )
+        end = self._kpis(sheet, end + 3, compared)
         self._funnel_chart(sheet, header_row, len(funnel), end + 1, comparison)
 
     def _scope(self, sheet, row):
