@@ -63,6 +63,22 @@ registry.category("web_tour.tours").add("sales_funnel_gate_refusal_tour", {
             content: "And so is its probability",
             trigger: ".o_field_widget[name=probability] input:value(25.00)",
         },
+        {
+            // the put-back stage may leave the form marked as changed, with
+            // the values it had: nothing to save, so nothing saved at the end
+            content: "Leave the form as it was",
+            trigger: ".o_form_view .o_form_sheet",
+            run() {
+                const buttons = document.querySelector(".o_form_view .o_form_status_indicator_buttons");
+                if (!buttons.classList.contains("invisible")) {
+                    buttons.querySelector(".o_form_button_cancel").click();
+                }
+            },
+        },
+        {
+            content: "Nothing left to save",
+            trigger: ".o_form_view .o_form_status_indicator_buttons.invisible:not(:visible)",
+        },
     ],
 });
 
