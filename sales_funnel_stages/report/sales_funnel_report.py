@@ -282,12 +282,7 @@ class SalesFunnelReport(models.Model):
             reached = {values["step_id"] for values in result}
             for step in self.env["sales.funnel.step"].search([]):
                 if step.id not in reached:
-                    result.append(
-                        dict(
-                            self._funnel_step_values(step),
-                            **self._funnel_measures(dict.fromkeys(sums, 0), {}),
-                        )
-                    )
+                    result.append(self._funnel_unreached(step))
         result.sort(
             key=lambda values: (
                 [self._funnel_sort_key(values[name]) for name in groupby],
@@ -306,7 +301,6 @@ class SalesFunnelReport(models.Model):
         teams, two salespeople, new against existing customers..."""
         lines = self.get_funnel(domain, [groupby])
         steps = self.env["sales.funnel.step"].search([])
-        zero = self._funnel_measures(dict.fromkeys((spec.split(":")[0] for spec in self.FUNNEL_SUMS), 0), {})
         groups = {}
         for line in lines:
             value = line[groupby]
@@ -322,12 +316,16 @@ class SalesFunnelReport(models.Model):
             {
                 "key": key,
                 "label": self._funnel_group_label(groupby, key),
-                "steps": [
-                    by_step.get(step.id) or dict(self._funnel_step_values(step), **zero) for step in steps
-                ],
+                "steps": [by_step.get(step.id) or self._funnel_unreached(step) for step in steps],
             }
             for key, by_step in groups.items()
         ]
+
+    @api.model
+    def _funnel_unreached(self, step):
+        """The funnel line of a step that nothing entered."""
+        sums = dict.fromkeys((spec.split(":")[0] for spec in self.FUNNEL_SUMS), 0)
+        return dict(self._funnel_step_values(step), **self._funnel_measures(sums, {}))
 
     @api.model
     def _funnel_group_label(self, groupby, value):

@@ -202,15 +202,10 @@ class FunnelWorkbook:
     def _label(self, field_name, value):
         """A breakdown value as text: a record's name, a selection's label;
         a deal size with its range."""
-        if isinstance(value, tuple):
-            return value[1]
-        field = self.env["sales.funnel.report"]._fields[field_name]
-        if value and field.type == "selection":
-            label = dict(field._description_selection(self.env)).get(value, value)
-            if field_name == "deal_size":
-                return self.env._("%(size)s (%(range)s)", size=label, range=self._size_range(value))
-            return label
-        return value or self.env._("None")
+        label = self.env["sales.funnel.report"]._funnel_group_label(field_name, value)
+        if field_name == "deal_size" and value:
+            return self.env._("%(size)s (%(range)s)", size=label, range=self._size_range(value))
+        return label
 
     def _size_range(self, size):
         """The expected revenues of a deal size, between the company's edges."""
