@@ -55,7 +55,6 @@ class CrmTeam(models.Model):
 
     def _compute_funnel_diagnosis(self):
         Diagnosis = self.env["sales.funnel.diagnosis"]
-        Diagnosis.invalidate_model()  # computed live: no value kept from an earlier read
         teams = self._origin.ids
         rows = (
             Diagnosis.with_context(funnel_team_ids=teams).search([("team_id", "in", teams)])

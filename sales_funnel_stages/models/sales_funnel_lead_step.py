@@ -122,6 +122,16 @@ class SalesFunnelLeadStep(models.Model):
         SQL(", ").join(SQL.identifier("excluded", column) for column in ROW_COLUMNS),
     )
 
+    def init(self):
+        # A move rewrites the rows of steps the lead had reached, none of
+        # their indexed columns changed: with room on their page, the new
+        # versions stay there (HOT updates, no index entry), and the rows of
+        # newly entered steps go to the end of the table instead of into the
+        # holes of old pages. The table keeps its order of entry, which the
+        # BRIN index above relies on, through any number of moves. A fifth
+        # of each page is kept for that.
+        self.env.cr.execute("ALTER TABLE sales_funnel_lead_step SET (fillfactor = 80)")
+
     # ------------------------------------------------------------ the function
 
     @api.model

@@ -24,6 +24,23 @@ LEAD_LISTS = {
     "won_unmet_gates": "is_won_unmet_gates",
 }
 
+# What a row sums of the facts of its opportunities (`_lead_facts`).
+FACT_COUNTS = {
+    "open_count": "is_open::int",
+    "expected_revenue": "expected_revenue",
+    "weighted_revenue": "weighted_revenue",
+    "sized_count": "is_sized::int",
+    "small_count": "is_small::int",
+    "stalled_count": "is_stalled::int",
+    "man_disqualify_count": "is_man_disqualify::int",
+    "idle_count": "is_idle::int",
+    "disqualify_count": "(is_man_disqualify OR is_idle)::int",
+    "won_count": "is_won::int",
+    "won_amount": "won_amount",
+    "won_no_history_count": "is_won_no_history::int",
+    "won_unmet_gates_count": "is_won_unmet_gates::int",
+}
+
 
 class SalesFunnelDiagnosis(models.Model):
     """Funnel health (funnel method, sections 2 and 8), one row per sales
@@ -302,20 +319,11 @@ class SalesFunnelDiagnosis(models.Model):
             condition = SQL("(%s OR %s IS NULL)", condition, team_column)
         return condition
 
-    @api.model
-    def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
-        # scoped by the context only, not by the records it is called on
-        return super(SalesFunnelDiagnosis, self.browse())._search(
-            domain, offset=offset, limit=limit, order=order, **kwargs
-        )
-
     def _scope_teams(self):
-        """The teams whose rows are wanted: those of the records read (their
-        ids tell), or those in the context (`funnel_team_ids`, for a search);
-        None: every team. The diagnosis of a team reads that team's
-        opportunities only, not those of the whole company."""
-        if self._ids:
-            return {row_id // ID_STRIDE - 1 for row_id in self._ids}
+        """The teams whose rows are wanted, from the context
+        (`funnel_team_ids`: a team's form, its weekly mail); None: every
+        team. The diagnosis of a team reads that team's opportunities only,
+        not those of the whole company."""
         teams = self.env.context.get("funnel_team_ids")
         if teams is None:
             return None
@@ -331,15 +339,31 @@ class SalesFunnelDiagnosis(models.Model):
 
     @property
     def _table_query(self):
-        teams = self._scope_teams()
-        zeros = SQL(
-            "0 AS open_count, 0 AS expected_revenue, 0 AS weighted_revenue, 0 AS sized_count, 0 AS small_count, "
-            "0 AS stalled_count, 0 AS man_disqualify_count, 0 AS idle_count, 0 AS disqualify_count, "
-            "0 AS won_count, 0 AS won_amount, 0 AS won_no_history_count, 0 AS won_unmet_gates_count"
+        return SQL(
+            "WITH %s SELECT diagnosis.*, %s AS warning_count FROM (SELECT %s FROM %s) AS diagnosis",
+            self._with(self._scope_teams()),
+            SQL(" + ").join(
+                SQL("diagnosis.%s::int", SQL.identifier(f"warn_{code}")) for code in self._flags()
+            ),
+            self._select(),
+            self._from(),
+        )
+
+    def _with(self, teams):
+        """The opportunities' facts (`_lead_facts`) and activities, per row
+        (`rows`: every team and member has one, with nothing too), summed
+        per salesperson of a team and per team (`totals`), and the best
+        closing month of each (`best`)."""
+        counts = SQL(", ").join(
+            SQL("%s AS %s", SQL(count), SQL.identifier(name)) for name, count in FACT_COUNTS.items()
+        )
+        zeros = SQL(", ").join(SQL("0 AS %s", SQL.identifier(name)) for name in FACT_COUNTS)
+        sums = SQL(", ").join(
+            SQL("SUM(%s) AS %s", SQL.identifier(name), SQL.identifier(name)) for name in FACT_COUNTS
         )
         return SQL(
             """
-            WITH facts AS MATERIALIZED (%(facts)s),
+            facts AS MATERIALIZED (%(facts)s),
             teams AS (
                 SELECT team.id AS team_id, COALESCE(team.company_id, %(company)s) AS company_id
                   FROM crm_team AS team
@@ -352,14 +376,7 @@ class SalesFunnelDiagnosis(models.Model):
                  WHERE member.active
                  GROUP BY member.crm_team_id
             ), rows AS (
-                SELECT team_id, user_id, company_id,
-                       is_open::int AS open_count, expected_revenue, weighted_revenue,
-                       is_sized::int AS sized_count, is_small::int AS small_count,
-                       is_stalled::int AS stalled_count, is_man_disqualify::int AS man_disqualify_count,
-                       is_idle::int AS idle_count, (is_man_disqualify OR is_idle)::int AS disqualify_count,
-                       is_won::int AS won_count, won_amount, is_won_no_history::int AS won_no_history_count,
-                       is_won_unmet_gates::int AS won_unmet_gates_count,
-                       0 AS activity_count
+                SELECT team_id, user_id, company_id, %(counts)s, 0 AS activity_count
                   FROM facts
                 UNION ALL
                 SELECT team_id, user_id, company_id, %(zeros)s, 1
@@ -374,14 +391,7 @@ class SalesFunnelDiagnosis(models.Model):
                 SELECT team_id, NULL, company_id, %(zeros)s, 0
                   FROM teams
             ), totals AS (
-                SELECT company_id, team_id, user_id, GROUPING(user_id) = 1 AS is_team,
-                       SUM(open_count) AS open_count, SUM(expected_revenue) AS expected_revenue,
-                       SUM(weighted_revenue) AS weighted_revenue, SUM(sized_count) AS sized_count,
-                       SUM(small_count) AS small_count, SUM(stalled_count) AS stalled_count,
-                       SUM(man_disqualify_count) AS man_disqualify_count, SUM(idle_count) AS idle_count,
-                       SUM(disqualify_count) AS disqualify_count, SUM(won_count) AS won_count,
-                       SUM(won_amount) AS won_amount, SUM(won_no_history_count) AS won_no_history_count,
-                       SUM(won_unmet_gates_count) AS won_unmet_gates_count,
+                SELECT company_id, team_id, user_id, GROUPING(user_id) = 1 AS is_team, %(sums)s,
                        SUM(activity_count) AS activity_count
                   FROM rows
                  GROUP BY GROUPING SETS ((company_id, team_id, user_id), (company_id, team_id))
@@ -395,67 +405,91 @@ class SalesFunnelDiagnosis(models.Model):
                        team_id, user_id, is_team, won_month AS best_month, amount AS best_month_amount
                   FROM monthly
                  ORDER BY team_id, user_id, is_team, amount DESC, won_month
-            ), diagnosis AS (
-                SELECT (COALESCE(totals.team_id, 0) + 1)::bigint * %(stride)s
-                           + CASE WHEN totals.is_team THEN 0 ELSE totals.user_id END AS id,
-                       CASE WHEN totals.is_team THEN 'team' ELSE 'salesperson' END AS level,
-                       totals.team_id,
-                       CASE WHEN totals.is_team THEN NULL ELSE totals.user_id END AS user_id,
-                       totals.company_id, company.currency_id,
-                       sizes.member_count,
-                       totals.open_count, totals.expected_revenue, totals.weighted_revenue,
-                       totals.sized_count, totals.small_count,
-                       CASE WHEN totals.sized_count > 0
-                            THEN 100.0 * totals.small_count / totals.sized_count ELSE 0 END AS small_share,
-                       totals.activity_count,
-                       totals.activity_count::float / GREATEST(totals.open_count, 1) AS activities_per_opportunity,
-                       totals.stalled_count, totals.man_disqualify_count, totals.idle_count, totals.disqualify_count,
-                       totals.won_count, totals.won_amount,
-                       best.best_month::date AS best_month, COALESCE(best.best_month_amount, 0) AS best_month_amount,
-                       CASE WHEN totals.won_amount > 0
-                            THEN 100.0 * best.best_month_amount / totals.won_amount ELSE 0 END AS lumpy_share,
-                       totals.won_no_history_count, totals.won_unmet_gates_count,
-                       totals.won_amount > 0
-                           AND best.best_month_amount * 100 > company.funnel_health_lumpy_share * totals.won_amount
-                           AS warn_lumpy,
-                       sizes.sells AND totals.open_count < company.funnel_health_min_open * sizes.member_count
-                           AS warn_few_open,
-                       sizes.sells AND totals.activity_count > company.funnel_health_busy_ratio * totals.open_count
-                           AND totals.open_count < company.funnel_health_min_open * sizes.member_count
-                           AS warn_busy,
-                       totals.sized_count > 0
-                           AND totals.small_count * 100 < company.funnel_health_small_share * totals.sized_count
-                           AS warn_no_small,
-                       totals.stalled_count > 0 AS warn_stalled,
-                       totals.disqualify_count > 0 AS warn_disqualify,
-                       totals.won_no_history_count > 0 AS warn_won_no_history,
-                       totals.won_unmet_gates_count > 0 AS warn_won_unmet_gates
-                  FROM totals
-                  JOIN res_company AS company ON company.id = totals.company_id
-                  LEFT JOIN members ON members.team_id = totals.team_id AND totals.is_team
-                  LEFT JOIN best ON best.team_id IS NOT DISTINCT FROM totals.team_id
-                                AND best.user_id IS NOT DISTINCT FROM totals.user_id
-                                AND best.is_team = totals.is_team
-                  LEFT JOIN crm_team AS team ON team.id = totals.team_id
-                 -- a team leader without opportunities of their own leads, and is not told they have too few
-                 CROSS JOIN LATERAL (SELECT GREATEST(COALESCE(members.member_count, 0), 1) AS member_count,
-                                            totals.is_team OR totals.open_count > 0
-                                                OR team.user_id IS DISTINCT FROM totals.user_id AS sells) AS sizes
-                 WHERE totals.is_team OR totals.user_id IS NOT NULL
             )
-            SELECT diagnosis.*,
-                   warn_lumpy::int + warn_few_open::int + warn_busy::int + warn_no_small::int
-                       + warn_stalled::int + warn_disqualify::int + warn_won_unmet_gates::int
-                       + warn_won_no_history::int AS warning_count
-              FROM diagnosis
             """,
             facts=self._lead_facts(teams),
             activities=self._activity_facts(teams),
             of_teams=self._of_teams(SQL("team.id"), teams),
+            counts=counts,
             zeros=zeros,
-            stride=ID_STRIDE,
+            sums=sums,
             company=self.env.company.id,
             companies=tuple(self.env.companies.ids),
+        )
+
+    def _select(self):
+        """A row's figures, then its warnings (`_flags`)."""
+        return SQL(
+            """
+            (COALESCE(totals.team_id, 0) + 1)::bigint * %(stride)s
+                + CASE WHEN totals.is_team THEN 0 ELSE totals.user_id END AS id,
+            CASE WHEN totals.is_team THEN 'team' ELSE 'salesperson' END AS level,
+            totals.team_id,
+            CASE WHEN totals.is_team THEN NULL ELSE totals.user_id END AS user_id,
+            totals.company_id, company.currency_id,
+            sizes.member_count,
+            totals.open_count, totals.expected_revenue, totals.weighted_revenue,
+            totals.sized_count, totals.small_count,
+            CASE WHEN totals.sized_count > 0
+                 THEN 100.0 * totals.small_count / totals.sized_count ELSE 0 END AS small_share,
+            totals.activity_count,
+            totals.activity_count::float / GREATEST(totals.open_count, 1) AS activities_per_opportunity,
+            totals.stalled_count, totals.man_disqualify_count, totals.idle_count, totals.disqualify_count,
+            totals.won_count, totals.won_amount,
+            best.best_month::date AS best_month, COALESCE(best.best_month_amount, 0) AS best_month_amount,
+            CASE WHEN totals.won_amount > 0
+                 THEN 100.0 * best.best_month_amount / totals.won_amount ELSE 0 END AS lumpy_share,
+            totals.won_no_history_count, totals.won_unmet_gates_count,
+            %(flags)s
+            """,
+            stride=ID_STRIDE,
+            flags=SQL(", ").join(
+                SQL("%s AS %s", condition, SQL.identifier(f"warn_{code}"))
+                for code, condition in self._flags().items()
+            ),
+        )
+
+    def _flags(self):
+        """{warning code: SQL condition on a row's totals}, against the
+        thresholds of the row's company (see `_warning_messages`)."""
+        return {
+            "lumpy": SQL(
+                "totals.won_amount > 0"
+                " AND best.best_month_amount * 100 > company.funnel_health_lumpy_share * totals.won_amount"
+            ),
+            "few_open": SQL(
+                "sizes.sells AND totals.open_count < company.funnel_health_min_open * sizes.member_count"
+            ),
+            "busy": SQL(
+                "sizes.sells AND totals.activity_count > company.funnel_health_busy_ratio * totals.open_count"
+                " AND totals.open_count < company.funnel_health_min_open * sizes.member_count"
+            ),
+            "no_small": SQL(
+                "totals.sized_count > 0"
+                " AND totals.small_count * 100 < company.funnel_health_small_share * totals.sized_count"
+            ),
+            "stalled": SQL("totals.stalled_count > 0"),
+            "disqualify": SQL("totals.disqualify_count > 0"),
+            "won_no_history": SQL("totals.won_no_history_count > 0"),
+            "won_unmet_gates": SQL("totals.won_unmet_gates_count > 0"),
+        }
+
+    def _from(self):
+        return SQL(
+            """
+            totals
+            JOIN res_company AS company ON company.id = totals.company_id
+            LEFT JOIN members ON members.team_id = totals.team_id AND totals.is_team
+            LEFT JOIN best ON best.team_id IS NOT DISTINCT FROM totals.team_id
+                          AND best.user_id IS NOT DISTINCT FROM totals.user_id
+                          AND best.is_team = totals.is_team
+            LEFT JOIN crm_team AS team ON team.id = totals.team_id
+            -- a team leader without opportunities of their own leads, and is not told they have too few
+            CROSS JOIN LATERAL (SELECT GREATEST(COALESCE(members.member_count, 0), 1) AS member_count,
+                                       totals.is_team OR totals.open_count > 0
+                                           OR team.user_id IS DISTINCT FROM totals.user_id AS sells) AS sizes
+            WHERE totals.is_team OR totals.user_id IS NOT NULL
+            """
         )
 
     # ------------------------------------------------------------ rows
@@ -492,7 +526,9 @@ class SalesFunnelDiagnosis(models.Model):
 
     def _row_keys(self):
         """{(team id or 0, salesperson id or 0): row} (0: a team's row)."""
-        return {(row.id // ID_STRIDE - 1, row.id % ID_STRIDE): row for row in self}
+        return {
+            (row.team_id.id or 0, row.user_id.id if row.level == "salesperson" else 0): row for row in self
+        }
 
     def _stalled_by_step(self):
         """{row id: [(step, count)]}: the rows' stalled opportunities by funnel step."""
@@ -654,7 +690,6 @@ class SalesFunnelDiagnosis(models.Model):
         if users is not None:
             salespeople = Domain("level", "=", "salesperson") & Domain("user_id", "in", users.ids)
             domain &= (Domain("level", "=", "team") | salespeople) if teams is not None else salespeople
-        self.invalidate_model()  # computed live: no value kept from an earlier read
         rows = diagnosis.search(domain)
         warnings = rows._warnings(show_restricted)
         stalled = rows._stalled_by_step()
