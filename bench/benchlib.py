@@ -86,9 +86,9 @@ class Bench:
     # -------------------------------------------------------- timing
 
     @staticmethod
-    def timed(function, *args):
+    def timed(function, *args, **kwargs):
         started = time.perf_counter()
-        function(*args)
+        function(*args, **kwargs)
         return time.perf_counter() - started
 
 

@@ -239,10 +239,10 @@ class SalesFunnelPlan(models.Model):
     def _conversion_defaults(self):
         """{step id: values} of each step but the last: the conversion to
         the next step measured over the last 12 months (opportunities that
-        left the step: advanced ÷ advanced or lost), the one derived from the
-        stage weights (weight k ÷ weight k+1), and the default: measured
-        once enough opportunities left the step (company setting), else from
-        the weights."""
+        left the step: advanced ÷ advanced or lost), with its base, and the
+        one derived from the stage weights (weight k ÷ weight k+1). The
+        plan's lines take one of them (`sales.funnel.plan.step.
+        _default_conversion`)."""
         self.ensure_one()
         steps = self.env["sales.funnel.step"].search([])
         measured = {}
@@ -251,23 +251,17 @@ class SalesFunnelPlan(models.Model):
             report = self.env["sales.funnel.report"].sudo()
             measured = {line["step_id"]: line for line in report.get_funnel(list(domain))}
         weights = self._stage_weights() if self.team_id else {step: step.weight for step in steps}
-        minimum = (self.company_id or self.env.company).funnel_plan_min_transitions
         result = {}
         for step, next_step in pairwise(steps):
             line = measured.get(step.id, {})
-            transitions = line.get("decided_count", 0)
-            measured_rate = round(line.get("decided_conversion_rate", 0.0), 2)
             if weights[step] > 0 and weights[next_step] > 0:
                 weight_rate = round(min(100.0, 100.0 * weights[step] / weights[next_step]), 2)
             else:
                 weight_rate = step.target_conversion or 100.0
-            use_measured = transitions >= max(minimum, 1) and measured_rate > 0
             result[step.id] = {
-                "measured_conversion": measured_rate,
-                "measured_transitions": transitions,
+                "measured_conversion": round(line.get("decided_conversion_rate", 0.0), 2),
+                "measured_transitions": line.get("decided_count", 0),
                 "weight_conversion": weight_rate,
-                "conversion": measured_rate if use_measured else weight_rate,
-                "conversion_source": "measured" if use_measured else "weights",
             }
         return result
 

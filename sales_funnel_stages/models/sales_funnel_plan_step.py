@@ -89,21 +89,14 @@ class SalesFunnelPlanStep(models.Model):
 
     @api.depends("step_id")
     def _compute_is_won_step(self):
-        last = self.env["sales.funnel.step"].search([], order="sequence desc, id desc", limit=1)
+        won_step = self.env["sales.funnel.step"]._won_step()
         for line in self:
-            line.is_won_step = line.step_id == last
+            line.is_won_step = line.step_id == won_step
 
     @api.depends("plan_id.team_id", "plan_id.user_id", "step_id")
     def _compute_conversion(self):
-        defaults = {plan: plan._conversion_defaults() for plan in self.plan_id}
         for line in self:
-            values = defaults.get(line.plan_id, {}).get(line.step_id.id)
-            if values:
-                line.conversion = values["conversion"]
-                line.conversion_source = values["conversion_source"]
-            else:  # the won step converts nothing further
-                line.conversion = 100.0
-                line.conversion_source = False
+            line.update(line._default_conversion())
 
     @api.depends("plan_id.team_id", "plan_id.user_id", "step_id")
     def _compute_history(self):
@@ -113,6 +106,19 @@ class SalesFunnelPlanStep(models.Model):
             line.measured_conversion = values.get("measured_conversion", 0.0)
             line.measured_transitions = values.get("measured_transitions", 0)
             line.weight_conversion = values.get("weight_conversion", 0.0)
+
+    def _default_conversion(self):
+        """{conversion, conversion_source} of the line by default: measured once enough
+        opportunities left the step (company setting), else from the
+        weights. The won step converts nothing further. Read from the
+        measures shown beside it, measured once per plan."""
+        self.ensure_one()
+        if self.is_won_step:
+            return {"conversion": 100.0, "conversion_source": False}
+        minimum = (self.plan_id.company_id or self.env.company).funnel_plan_min_transitions
+        if self.measured_transitions >= max(minimum, 1) and self.measured_conversion > 0:
+            return {"conversion": self.measured_conversion, "conversion_source": "measured"}
+        return {"conversion": self.weight_conversion, "conversion_source": "weights"}
 
     def _plan_lines_backwards(self):
         """The lines of the plans of `self`, from the won step backwards."""
@@ -196,19 +202,15 @@ class SalesFunnelPlanStep(models.Model):
         return super().write(vals)
 
     def _apply_default_conversions(self):
-        defaults = {plan: plan._conversion_defaults() for plan in self.plan_id}
-        commands = {}
-        for line in self:
-            values = defaults[line.plan_id].get(line.step_id.id)
-            if values:
-                commands.setdefault(line.plan_id, []).append(
-                    Command.update(
-                        line.id,
-                        {
-                            "conversion": values["conversion"],
-                            "conversion_source": values["conversion_source"],
-                        },
-                    )
-                )
-        for plan, plan_commands in commands.items():
-            plan.write({"step_ids": plan_commands})
+        """Measure again, and take the default conversions."""
+        self.invalidate_recordset(["measured_conversion", "measured_transitions", "weight_conversion"])
+        for plan, lines in self.grouped("plan_id").items():
+            plan.write(
+                {
+                    "step_ids": [
+                        Command.update(line.id, line._default_conversion())
+                        for line in lines
+                        if not line.is_won_step
+                    ]
+                }
+            )

@@ -1,5 +1,6 @@
 import math
 from contextlib import contextmanager
+from unittest.mock import patch
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
@@ -164,6 +165,20 @@ class TestFunnelPlan(FunnelCase):
                 self.assertAlmostEqual(identify.conversion, float(rate), places=2)
                 # needs analysis: 12 entered, none left it yet
                 self.assertEqual(self._lines(plan)["needs"].conversion_source, "weights")
+
+    def test_measured_once_per_plan(self):
+        """The default conversions and the measures shown beside them come
+        from one reading of the team's funnel per plan, not one per field."""
+        self._history(entered=30, advanced=12, lost=8)
+        self.company.funnel_plan_min_transitions = 20
+        Report = type(self.env["sales.funnel.report"])
+        with patch.object(Report, "get_funnel", autospec=True, side_effect=Report.get_funnel) as get_funnel:
+            plan = self._plan()
+            lines = self._lines(plan)
+            self.assertEqual(lines["identify"].conversion_source, "measured")
+            self.assertEqual(lines["identify"].measured_transitions, 20)
+            self.assertEqual(lines["needs"].weight_conversion, round(100 * 25 / 50, 2))
+        self.assertEqual(get_funnel.call_count, 1)
 
     def test_reset_conversions(self):
         plan = self._plan()
