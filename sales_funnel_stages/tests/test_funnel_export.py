@@ -549,6 +549,16 @@ class TestFunnelExportCompanies(FunnelExportCase):
         self.assertEqual(transitions["Abroad"][10], 500.0)
         self.assertEqual(transitions["Abroad"][9], "Funnel Abroad")
 
+    def test_deal_sizes_of_two_companies(self):
+        """Each lead is sized by its own company's edges: with companies of
+        other currencies in the workbook, no one range stands for a size."""
+        both = self._export(**self.week, company_ids=[(6, 0, (self.company | self.abroad).ids)])
+        sizes = {row[0] for row in self._rows(both["Deal Size"])[1:]}
+        self.assertTrue(sizes)
+        self.assertFalse({size for size in sizes if "(" in size}, sizes)
+        home = self._export(**self.week, company_ids=[(6, 0, self.company.ids)])
+        self.assertEqual({row[0] for row in self._rows(home["Deal Size"])[1:]}, {"Small deal (below 10,000)"})
+
     def test_chosen_companies_only(self):
         book = self._export(**self.week, company_ids=[(6, 0, self.company.ids)])
         table = self._table(book["Summary"], "Funnel Step")

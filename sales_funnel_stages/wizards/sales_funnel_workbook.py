@@ -203,14 +203,27 @@ class FunnelWorkbook:
         """A breakdown value as text: a record's name, a selection's label;
         a deal size with its range."""
         label = self.env["sales.funnel.report"]._funnel_group_label(field_name, value)
-        if field_name == "deal_size" and value:
-            return self.env._("%(size)s (%(range)s)", size=label, range=self._size_range(value))
+        size_range = field_name == "deal_size" and value and self._size_range(value)
+        if size_range:
+            return self.env._("%(size)s (%(range)s)", size=label, range=size_range)
         return label
 
     def _size_range(self, size):
-        """The expected revenues of a deal size, between the company's edges."""
-        company = self.env.company
-        edges = [company.funnel_size_edge_1, company.funnel_size_edge_2, company.funnel_size_edge_3]
+        """The expected revenues of a deal size, between the edges of the
+        workbook's companies; none when they have edges or currencies of
+        their own (each lead is sized by its own company's edges)."""
+        edges = {
+            (
+                company.funnel_size_edge_1,
+                company.funnel_size_edge_2,
+                company.funnel_size_edge_3,
+                company.currency_id,
+            )
+            for company in self.env.companies
+        }
+        if len(edges) != 1:
+            return False
+        *edges, _currency = edges.pop()
         low, high = {"small": (None, 0), "medium": (0, 1), "large": (1, 2), "very_large": (2, None)}[size]
 
         def amount(index):  # in the workbook's currency, which the summary names
