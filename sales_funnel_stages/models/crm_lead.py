@@ -1,3 +1,7 @@
+"""crm.lead's part of the funnel: the fields shown on the lead (MAN, tier, gates, days in
+stage), the gate refusals, the stage-weight probability and the thin hooks that hand
+every write to the history. Sectioned; each section reads crm's own lead."""
+
 from collections import defaultdict
 from datetime import timedelta
 

@@ -1,3 +1,7 @@
+"""crm.stage and its funnel step: the mapping of stages onto steps by meaning, the weights,
+the rotting thresholds and the install's stage setup read together; split, each would
+need the others' rules to be understood (one concept: where a stage sits in the funnel)."""
+
 import math
 import re
 

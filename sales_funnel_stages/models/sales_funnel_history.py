@@ -1,3 +1,7 @@
+"""The stage history: what observes crm_lead's writes, names the moves, checks the gates
+on them and records them, in one flush. One path by design: every stage change goes
+through it."""
+
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL

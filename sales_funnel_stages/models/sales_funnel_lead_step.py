@@ -1,3 +1,7 @@
+"""The per-lead funnel summary: the function of the history (`_summarise`) and the SQL
+that keeps the table equal to it after every flush. Kept together so that the one
+definition of each measure sits next to the code that stores it."""
+
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 

@@ -1,3 +1,7 @@
+"""The reverse-funnel plan: its inputs, the defaults measured from the history and its
+checks. Its lines (steps, sizes, members, coverage) are models of their own beside it;
+what stays here is what a plan computes of itself."""
+
 import math
 from itertools import pairwise
 

@@ -1,3 +1,7 @@
+"""The funnel health: one SQL view (per-opportunity facts, rows, totals, warning flags)
+and the reading of its rows (warnings in words, lead lists, actions). The query's
+parts and the warnings' words are two sides of the same thresholds; kept together."""
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain

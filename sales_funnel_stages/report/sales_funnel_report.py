@@ -1,3 +1,7 @@
+"""The funnel report: the SQL view over the per-lead summary in named parts, and the API
+that every screen, the workbook, the planner and the mail read (`get_funnel`...), so
+that each measure has one definition, next to its SQL."""
+
 from datetime import datetime
 
 from odoo import api, fields, models

@@ -1,8 +1,8 @@
 import math
 from contextlib import contextmanager
-from unittest.mock import patch
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time

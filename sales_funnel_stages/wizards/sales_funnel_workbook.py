@@ -1,3 +1,7 @@
+"""The XLSX workbook, sheet by sheet: layout, measures (read from the funnel report),
+one method per sheet. A writer's sheets share formats and columns; split per sheet,
+they would share them through another module for no gain."""
+
 import re
 from collections import defaultdict
 from typing import NamedTuple
