@@ -47,6 +47,7 @@ CELLS = [
     ("Export wizard",                 "create and export",              "NYYYYNN"),
     ("Export wizard",                 "read another user's workbook",   "NNNNNNN"),
     ("Export download route",         "another user's workbook",        "NNNNNNN"),
+    ("Workbook download route",       "another user's workbook",        "NNNNNNN"),
     ("Weekly mail",                   "content, as a team's leader",    "YYYYYNN"),
     ("Funnel plans",                  "read",                           "NYYYYNN"),
     ("Funnel plans",                  "write",                          "NNNYNNN"),

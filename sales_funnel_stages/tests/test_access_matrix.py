@@ -283,6 +283,7 @@ class TestAccessMatrix(HttpCase):
                 env["sales.funnel.export"].browse(self._makers_export().id).read(["file_data"])
             ),
             ("Export download route", "another user's workbook"): self._download,
+            ("Workbook download route", "another user's workbook"): self._download_workbook,
             ("Weekly mail", "content, as a team's leader"): self._weekly_mail,
             ("Funnel plans", "read"): lambda env, role: {
                 plan["id"]
@@ -373,26 +374,41 @@ class TestAccessMatrix(HttpCase):
         return self.made
 
     def test_the_maker_downloads_their_workbook(self):
-        """What the download cells refuse works for the workbook's maker."""
+        """What the download cells refuse works for the workbook's maker,
+        through both routes."""
         self.authenticate(self.maker.login, self.maker.login)
-        response = self.url_open(self._download_url(self.made))
-        self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.content, base64.b64decode(self.made.file_data))
+        for url in (self._content_url(self.made), self.made._download_url()):
+            with self.subTest(url=url):
+                response = self.url_open(url)
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.content, base64.b64decode(self.made.file_data))
+        # a name in Chinese, and one in ASCII for the programs that read no other
+        self.made.sudo().file_name = "销售漏斗 2026-01-01 至 2026-03-31.xlsx"
+        disposition = self.url_open(self.made._download_url()).headers["Content-Disposition"]
+        plain = f"sales_funnel_{self.made.date_from.isoformat()}_{self.made.date_to.isoformat()}.xlsx"
+        self.assertEqual(
+            disposition,
+            f"attachment; filename=\"{plain}\"; filename*=UTF-8''"
+            "%E9%94%80%E5%94%AE%E6%BC%8F%E6%96%97%202026-01-01%20%E8%87%B3%202026-03-31.xlsx",
+        )
 
     @staticmethod
-    def _download_url(export):
+    def _content_url(export):
         return f"/web/content/?model=sales.funnel.export&id={export.id}&field=file_data&download=true"
 
-    def _download(self, env, role):
+    def _download(self, env, role, url=None):
         export = self._makers_export()
         if role == "public":
             self.logout()
         else:
             self.authenticate(self.user[role].login, self.user[role].login)
-        response = self.url_open(self._download_url(export))
+        response = self.url_open(url or self._content_url(export))
         if response.status_code != 200 or response.content != base64.b64decode(export.file_data):
             return REFUSED
         return None
+
+    def _download_workbook(self, env, role):
+        return self._download(env, role, url=self._makers_export()._download_url())
 
     def _weekly_mail(self, env, role):
         """The mail of the weekly report to `role` made leader of the team of

@@ -270,8 +270,7 @@ class SalesFunnelExport(models.TransientModel):
         self.write({"file_data": base64.b64encode(export._workbook()), "file_name": export._file_name()})
         return {
             "type": "ir.actions.act_url",
-            "url": f"/web/content/?model={self._name}&id={self.id}&field=file_data"
-            "&filename_field=file_name&download=true",
+            "url": self._download_url(),
             "target": "download",
         }
 
@@ -284,6 +283,13 @@ class SalesFunnelExport(models.TransientModel):
     def _workbook_attachment(self):
         """The workbook as the values of an attachment (of a mail)."""
         return {"name": self._file_name(), "raw": self._workbook(), "mimetype": XLSX_MIMETYPE}
+
+    def _download_url(self):
+        return f"/sales_funnel/workbook/{self.id}"
+
+    def _ascii_file_name(self):
+        """The file name for programs that read ASCII names only."""
+        return f"sales_funnel_{self.date_from.isoformat()}_{self.date_to.isoformat()}.xlsx"
 
     def _file_name(self):
         name = self.env._(
