@@ -6,9 +6,10 @@ Run against the database `make run` serves (admin / admin):
 
     .venv/bin/python tools/doc_screenshots.py --url http://127.0.0.1:8069 --out docs/images
 
-It installs Simplified and Traditional Chinese if needed and adds six users
-(doc_sales_en, _zh, _tw and doc_manager_en, _zh, _tw; password = login), the
-salespeople in the demo's Direct Sales team with some of its opportunities.
+It installs Simplified and Traditional Chinese if needed and adds nine users
+(doc_sales_en, _zh, _tw, doc_manager_en, _zh, _tw and doc_admin_en, _zh, _tw
+for the settings; password = login), the salespeople in the demo's Direct
+Sales team with some of its opportunities.
 """
 
 import argparse
@@ -25,6 +26,10 @@ USERS = [
     ("doc_manager_zh", "zh_CN", "sales_team.group_sale_manager", "manager"),
     ("doc_sales_tw", "zh_TW", "sales_team.group_sale_salesman", "sales"),
     ("doc_manager_tw", "zh_TW", "sales_team.group_sale_manager", "manager"),
+    # settings: a Sales administrator who administers the database
+    ("doc_admin_en", "en_US", "base.group_system", "admin"),
+    ("doc_admin_zh", "zh_CN", "base.group_system", "admin"),
+    ("doc_admin_tw", "zh_TW", "base.group_system", "admin"),
 ]
 LANG_SUFFIX = {"en_US": "en", "zh_CN": "zh", "zh_TW": "tw"}
 # (name, roles, path, CSS to wait for, CSS to click): {team} and {lead} are
@@ -37,6 +42,13 @@ SCREENS = [
      ".o_funnel_view", ()),
     ("team-funnel-health", ("manager",), "/odoo/action-sales_team.crm_team_action_config/{team}", ".o_form_view",
      ("a[name=funnel_health]",)),
+    ("funnel-export", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_export_action",
+     ".modal .o_form_view", ()),
+    ("funnel-steps", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_step_action", ".o_list_view", ()),
+    ("stage-mapping", ("manager",), "/odoo/action-sales_funnel_stages.crm_stage_action_funnel_mapping",
+     ".o_list_view", ()),
+    ("funnel-settings", ("admin",), "/odoo/settings#crm", "#funnel_tier_thresholds",
+     ("scroll:h2:has(+ .o_settings_container > #funnel_tier_thresholds)",)),
 ]  # fmt: skip
 
 
@@ -83,7 +95,8 @@ def prepare(odoo):
                 "res.users",
                 "create",
                 {"name": login.replace("_", " ").title(), "login": login, "password": login, "lang": lang,
-                 "group_ids": [(4, odoo.ref(group))]},
+                 "group_ids": [(4, odoo.ref(group)), (4, odoo.ref("sales_team.group_sale_manager"))]
+                 if role == "admin" else [(4, odoo.ref(group))]},
             )  # fmt: skip
         every = {"active_test": False}  # every kind of deal, the lost (archived) ones included
         if role == "sales" and not odoo.call(
@@ -115,6 +128,7 @@ def main():
     parser.add_argument("--url", default="http://127.0.0.1:8069")
     parser.add_argument("--db", default="sales_funnel")
     parser.add_argument("--out", default="docs/images")
+    parser.add_argument("--only", nargs="*", help="these screens only (their names above)")
     args = parser.parse_args()
     team, leads = prepare(Odoo(args.url, args.db))
     browser = Browser(1440, 900)
@@ -122,7 +136,7 @@ def main():
         for login, lang, _group, role in USERS:
             browser.login(args.url, login, login, args.db)
             for name, roles, path, wait, clicks in SCREENS:
-                if role in roles:
+                if role in roles and (not args.only or name in args.only):
                     out = Path(args.out) / f"{name}-{role}_{LANG_SUFFIX[lang]}.png"
                     browser.shoot(args.url + path.format(team=team, lead=leads[login]), wait, out, clicks)
                     print(out)

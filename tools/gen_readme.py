@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Build the addon's README.rst from its readme/*.md fragments (OCA layout).
+"""Build the addon's README.rst and static/description/index.html (what
+Odoo's Apps screen shows) from its readme/*.md fragments (OCA layout).
 
 The fragments use a small Markdown subset (paragraphs, `-` and `1.` lists,
-`code`, **bold**, [links](url)); this turns it into reStructuredText.
-`--check` exits 1 when README.rst is not what the fragments give.
+`code`, **bold**, [links](url), and ![pictures](name.png) of
+static/description/ on lines of their own); this turns it into
+reStructuredText, and that into HTML with docutils. `--check` exits 1 when
+either file is not what the fragments give.
 """
 
 import ast
 import re
 import sys
 from pathlib import Path
+
+from docutils.core import publish_parts  # Odoo's dependency, in the project's virtualenv
 
 ADDON = Path(__file__).resolve().parent.parent / "sales_funnel_stages"
 SECTIONS = [
@@ -24,9 +29,14 @@ def heading(text, char):
     return f"{text}\n{char * len(text)}"
 
 
-def md_to_rst(text):
+def md_to_rst(text, pictures):
+    """`pictures`: where the pictures are, seen from the document."""
     lines = []
     for line in text.strip().splitlines():
+        picture = re.match(r"^!\[([^\]]*)\]\(([^)]+)\)$", line)
+        if picture:
+            lines += [f".. image:: {pictures}{picture[2]}", f"   :alt: {picture[1]}"]
+            continue
         title = re.match(r"^(#+) (.*)", line)
         if title:
             lines.append(heading(title[2], "~" if len(title[1]) > 1 else "-"))
@@ -37,7 +47,7 @@ def md_to_rst(text):
     return "\n".join(lines)
 
 
-def render():
+def render(pictures="static/description/"):
     manifest = ast.literal_eval((ADDON / "__manifest__.py").read_text())
     parts = [
         ".. Generated from readme/ by tools/gen_readme.py: edit the fragments.",
@@ -49,19 +59,28 @@ def render():
         if path.is_file():
             if title:
                 parts.append(heading(title, "="))
-            parts.append(md_to_rst(path.read_text()))
+            parts.append(md_to_rst(path.read_text(), pictures))
     return "\n\n".join(parts) + "\n"
 
 
+def render_html():
+    """The same, as the body of an HTML page. Odoo serves its pictures from
+    static/description/ when their path is a bare name."""
+    body = publish_parts(
+        render(pictures=""), writer_name="html5", settings_overrides={"output_encoding": "unicode"}
+    )
+    return f"<!DOCTYPE html>\n<html>\n<body>\n{body['html_body']}</body>\n</html>\n"
+
+
 def main():
-    target = ADDON / "README.rst"
-    text = render()
-    if "--check" in sys.argv:
-        if not target.is_file() or target.read_text() != text:
-            sys.stderr.write("sales_funnel_stages/README.rst is stale: run tools/gen_readme.py\n")
-            sys.exit(1)
-        return
-    target.write_text(text)
+    targets = {ADDON / "README.rst": render(), ADDON / "static" / "description" / "index.html": render_html()}
+    for target, text in targets.items():
+        if "--check" in sys.argv:
+            if not target.is_file() or target.read_text() != text:
+                sys.stderr.write(f"{target.relative_to(ADDON.parent)} is stale: run tools/gen_readme.py\n")
+                sys.exit(1)
+        else:
+            target.write_text(text)
 
 
 if __name__ == "__main__":

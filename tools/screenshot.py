@@ -32,6 +32,8 @@ class Browser:
         self.process = subprocess.Popen(
             [executable, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
              f"--window-size={width},{height}", "--remote-debugging-port=0", f"--user-data-dir={self.profile}",
+             # the debugging socket is opened by this script, from no web page
+             "--remote-allow-origins=*",
              "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -99,12 +101,18 @@ class Browser:
         self.wait_for(".o_web_client")
 
     def shoot(self, url, wait, out, clicks=()):
-        """Open `url`, wait for `wait`, click `clicks` in turn, save a PNG."""
+        """Open `url`, wait for `wait`, click `clicks` in turn (or scroll to
+        them: `scroll:` before the selector), save a PNG."""
         self.goto(url)
         self.wait_for(wait)
-        for selector in clicks:
+        for click in clicks:
+            scroll = click.startswith("scroll:")
+            selector = click.removeprefix("scroll:")
             self.wait_for(selector)
-            self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
+            if scroll:
+                time.sleep(1.5)  # after the page's own scrolling (Settings scroll to their app)
+            action = "scrollIntoView({block: 'start'})" if scroll else "click()"
+            self.evaluate(f"document.querySelector({json.dumps(selector)}).{action}")
         time.sleep(2)  # charts and fonts settle
         self.save(out)
 
