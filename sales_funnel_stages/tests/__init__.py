@@ -17,3 +17,4 @@ from . import test_funnel_diagnosis
 from . import test_funnel_plan
 from . import test_bad_input
 from . import test_pipeline_tours
+from . import test_crm_suite
