@@ -386,20 +386,34 @@ class CrmLead(models.Model):
         probabilities.update({lead.id: lead.stage_id.funnel_weight for lead in by_weight})
         return probabilities, tooltip
 
-    def _funnel_apply_stage_weights(self):
-        """Set probability = stage weight on the open leads of stage-weight teams."""
-        leads = self.filtered(
+    def _funnel_follows_stage_weight(self):
+        """The open leads of stage-weight teams, whose probability is their stage's weight."""
+        return self.filtered(
             lambda lead: (
                 lead.team_id.funnel_probability_mode == "stage_weight"
                 and lead.active
                 and lead.won_status == "pending"
             )
         )
+
+    def _funnel_apply_stage_weights(self):
+        """Set probability = stage weight on the open leads of stage-weight teams."""
+        leads = self._funnel_follows_stage_weight()
         by_weight = defaultdict(lambda: self.browse())
         for lead in leads:
             by_weight[lead.stage_id.funnel_weight] |= lead
         for weight, group in by_weight.items():
             group.write({"probability": weight, "automated_probability": weight})
+
+    def _funnel_weight_in_same_write(self, vals, stage):
+        """Whether every lead takes the new stage's weight as its probability
+        (`_funnel_apply_stage_weights` after the write would) with nothing
+        else of this write changing who follows the weights."""
+        return (
+            not stage.is_won
+            and not ({"team_id", "active", "won_status", "type", "lost_reason_id"} & vals.keys())
+            and self._funnel_follows_stage_weight() == self
+        )
 
     @api.model
     def _funnel_on_stage_weight_change(self, stages, old_weights):
@@ -463,6 +477,9 @@ class CrmLead(models.Model):
                 if refusal:
                     raise UserError(refusal)
             self.env["sales.funnel.history"]._note_states(self)
+            if moved == self and "probability" not in vals and self._funnel_weight_in_same_write(vals, stage):
+                # a drag on the kanban: the weight goes with the stage, in one write
+                vals = dict(vals, probability=stage.funnel_weight, automated_probability=stage.funnel_weight)
         result = super().write(vals)
         if moved and "probability" not in vals:
             # a stage change resets a manual probability to the stage weight
