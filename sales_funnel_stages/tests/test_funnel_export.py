@@ -2,6 +2,7 @@ import base64
 import io
 import zipfile
 from datetime import date, datetime, timedelta
+from unittest.mock import patch
 
 import openpyxl
 from freezegun import freeze_time
@@ -368,6 +369,20 @@ class TestFunnelExport(FunnelExportCase):
             },
         )
         self.assertTrue(sizes)
+
+    def test_largest_open_opportunities_first(self):
+        """Past `PIPELINE_ROWS`, the pipeline sheet keeps the largest
+        weighted amounts, and says how many there are in all."""
+        everything = self._table(self._export(**self.week)["Open Pipeline"], "Opportunity")
+        largest = sorted(everything, key=lambda name: -everything[name]["Weighted Amount"])[:2]
+        with patch("odoo.addons.sales_funnel_stages.wizards.sales_funnel_workbook.PIPELINE_ROWS", 2):
+            book = self._export(**self.week)
+        self.assertEqual(list(self._table(book["Open Pipeline"], "Opportunity")), largest)
+        self.assertIn(
+            f"The 2 largest of {len(everything)} open opportunities by weighted amount: CRM's pipeline lists them "
+            "all.",
+            [row[0] for row in self._rows(book["Open Pipeline"])],
+        )
 
     def test_won_row_explained(self):
         """Under the funnel table, a note says why the won row may count

@@ -4,6 +4,7 @@ they would share them through another module for no gain."""
 
 import re
 from collections import defaultdict
+from itertools import islice
 from typing import NamedTuple
 
 import xlsxwriter
@@ -17,6 +18,10 @@ from ..periods import local_sql
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows fetched at a time for the long sheets (open pipeline, transitions)
 BATCH_SIZE = 5000
+# Open opportunities the pipeline sheet lists, the largest first: a large
+# database has hundreds of thousands, which no one reads in a workbook (and
+# which would take minutes to write); CRM's pipeline lists them all.
+PIPELINE_ROWS = 5000
 
 
 class Column(NamedTuple):
@@ -416,7 +421,8 @@ class FunnelWorkbook:
         self._table(sheet, 0, columns, rows)
 
     def _pipeline_sheet(self):
-        """The open opportunities now (not only those of the period)."""
+        """The open opportunities now (not only those of the period), the
+        largest weighted amounts first, `PIPELINE_ROWS` at most."""
         sheet = self._add_sheet(self.env._("Open Pipeline"))
         columns = [
             Column(self.env._("Opportunity"), "text", 32),
@@ -461,14 +467,32 @@ class FunnelWorkbook:
         steps = self._names("crm.stage", lambda stage: stage.funnel_step_id.display_name)
         tiers, man_classes = self._labels(Lead, "priority_tier"), self._labels(Lead, "man_class")
         factors = self._currency_factors()
+        largest_first = [
+            SQL("-COALESCE(%s, 0)", SQL.identifier(lead, "weighted_revenue")),
+            SQL.identifier(lead, "id"),
+        ]
         rows = (
             (name, customer, users[user], teams[team], stages[stage], steps[stage], tiers[tier],
              man_classes[man_class], (amount or 0.0) * factors[company], (weighted or 0.0) * factors[company],
              days, deadline)
             for name, customer, user, team, stage, tier, man_class, company, amount, weighted, days, deadline
-            in self._stream(query, [SQL.identifier(lead, "id")], select)
+            in islice(self._stream(query, largest_first, select), PIPELINE_ROWS)
         )  # fmt: skip
-        self._table(sheet, 0, columns, rows, empty_note=self.env._("There is no open opportunity."))
+        end = self._table(sheet, 0, columns, rows, empty_note=self.env._("There is no open opportunity."))
+        [(total,)] = self.env.execute_query(
+            SQL("SELECT COUNT(*) FROM %s WHERE %s", query.from_clause, query.where_clause or SQL("TRUE"))
+        )
+        if total > PIPELINE_ROWS:
+            self._note(
+                sheet,
+                end + 1,
+                self.env._(
+                    "The %(shown)s largest of %(total)s open opportunities by weighted amount: CRM's pipeline "
+                    "lists them all.",
+                    shown=formatLang(self.env, PIPELINE_ROWS, digits=0),
+                    total=formatLang(self.env, total, digits=0),
+                ),
+            )
 
     def _transitions_sheet(self):
         """Every stage change of the period, one per row, for pivot tables."""
