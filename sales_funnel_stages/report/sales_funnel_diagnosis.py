@@ -46,6 +46,31 @@ FACT_COUNTS = {
 }
 
 
+# {warning code: SQL condition on a row's totals}, against the thresholds of
+# the row's company (see `_warning_messages`); in the order they are read.
+WARNING_FLAGS = {
+    "lumpy": SQL(
+        "totals.won_amount > 0"
+        " AND best.best_month_amount * 100 > company.funnel_health_lumpy_share * totals.won_amount"
+    ),
+    "few_open": SQL(
+        "sizes.sells AND totals.open_count < company.funnel_health_min_open * sizes.member_count"
+    ),
+    "busy": SQL(
+        "sizes.sells AND totals.activity_count > company.funnel_health_busy_ratio * totals.open_count"
+        " AND totals.open_count < company.funnel_health_min_open * sizes.member_count"
+    ),
+    "no_small": SQL(
+        "totals.sized_count > 0"
+        " AND totals.small_count * 100 < company.funnel_health_small_share * totals.sized_count"
+    ),
+    "stalled": SQL("totals.stalled_count > 0"),
+    "disqualify": SQL("totals.disqualify_count > 0"),
+    "won_no_history": SQL("totals.won_no_history_count > 0"),
+    "won_unmet_gates": SQL("totals.won_unmet_gates_count > 0"),
+}
+
+
 class SalesFunnelDiagnosis(models.Model):
     """Funnel health (funnel method, sections 2 and 8), one row per sales
     team and per salesperson of a team, computed live from the
@@ -347,7 +372,7 @@ class SalesFunnelDiagnosis(models.Model):
             "WITH %s SELECT diagnosis.*, %s AS warning_count FROM (SELECT %s FROM %s) AS diagnosis",
             self._with(self._scope_teams()),
             SQL(" + ").join(
-                SQL("diagnosis.%s::int", SQL.identifier(f"warn_{code}")) for code in self._flags()
+                SQL("diagnosis.%s::int", SQL.identifier(f"warn_{code}")) for code in WARNING_FLAGS
             ),
             self._select(),
             self._from(),
@@ -422,7 +447,7 @@ class SalesFunnelDiagnosis(models.Model):
         )
 
     def _select(self):
-        """A row's figures, then its warnings (`_flags`)."""
+        """A row's figures, then its warnings (`WARNING_FLAGS`)."""
         return SQL(
             """
             (COALESCE(totals.team_id, 0) + 1)::bigint * %(stride)s
@@ -449,34 +474,9 @@ class SalesFunnelDiagnosis(models.Model):
             stride=ID_STRIDE,
             flags=SQL(", ").join(
                 SQL("%s AS %s", condition, SQL.identifier(f"warn_{code}"))
-                for code, condition in self._flags().items()
+                for code, condition in WARNING_FLAGS.items()
             ),
         )
-
-    def _flags(self):
-        """{warning code: SQL condition on a row's totals}, against the
-        thresholds of the row's company (see `_warning_messages`)."""
-        return {
-            "lumpy": SQL(
-                "totals.won_amount > 0"
-                " AND best.best_month_amount * 100 > company.funnel_health_lumpy_share * totals.won_amount"
-            ),
-            "few_open": SQL(
-                "sizes.sells AND totals.open_count < company.funnel_health_min_open * sizes.member_count"
-            ),
-            "busy": SQL(
-                "sizes.sells AND totals.activity_count > company.funnel_health_busy_ratio * totals.open_count"
-                " AND totals.open_count < company.funnel_health_min_open * sizes.member_count"
-            ),
-            "no_small": SQL(
-                "totals.sized_count > 0"
-                " AND totals.small_count * 100 < company.funnel_health_small_share * totals.sized_count"
-            ),
-            "stalled": SQL("totals.stalled_count > 0"),
-            "disqualify": SQL("totals.disqualify_count > 0"),
-            "won_no_history": SQL("totals.won_no_history_count > 0"),
-            "won_unmet_gates": SQL("totals.won_unmet_gates_count > 0"),
-        }
 
     def _from(self):
         return SQL(
