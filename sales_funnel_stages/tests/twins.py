@@ -1,0 +1,37 @@
+"""Post-install twins of another module's test classes.
+
+Odoo runs a module's at-install tests while it loads that module, before
+the modules that depend on it: crm's own tests (or any module's) never meet
+this addon's code there. A twin is a subclass that runs the same tests
+after the install, in the registry where everything is loaded.
+"""
+
+import importlib
+import inspect
+import pkgutil
+
+from odoo.tests import tagged
+from odoo.tests.common import BaseCase
+
+
+def post_install_twins(package, tag, into):
+    """{name: post-install twin} of every test class defined in the test
+    modules of `package` (`TestUi_test_crm_ui`: `TestUi` of
+    `test_crm_ui.py`), for the test module named `into`, tagged `tag` and
+    not `standard`: they run only when asked for, with
+    `--test-tags=<tag>/<the addon of into>`."""
+    twins = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("test_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != module.__name__ or not issubclass(cls, BaseCase):
+                continue
+            # Odoo's loader takes a class's own test methods only, unless told;
+            # named after its module too: two of crm's modules hold a TestUi
+            twin = type(
+                f"{name}_{info.name}", (cls,), {"__module__": into, "allow_inherited_tests_method": True}
+            )
+            twins[twin.__name__] = tagged("post_install", "-at_install", "-standard", tag)(twin)
+    return twins
