@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the addon's README.rst and static/description/index.html (what
+"""Build each addon's README.rst and static/description/index.html (what
 Odoo's Apps screen shows) from its readme/*.md fragments (OCA layout).
 
 The fragments use a small Markdown subset (paragraphs, `-` and `1.` lists,
@@ -16,7 +16,8 @@ from pathlib import Path
 
 from docutils.core import publish_parts  # Odoo's dependency, in the project's virtualenv
 
-ADDON = Path(__file__).resolve().parent.parent / "sales_funnel_stages"
+ROOT = Path(__file__).resolve().parent.parent
+ADDONS = sorted(manifest.parent for manifest in ROOT.glob("*/__manifest__.py"))
 SECTIONS = [
     ("DESCRIPTION.md", None),
     ("CONFIGURE.md", "Configuration"),
@@ -47,15 +48,15 @@ def md_to_rst(text, pictures):
     return "\n".join(lines)
 
 
-def render(pictures="static/description/"):
-    manifest = ast.literal_eval((ADDON / "__manifest__.py").read_text())
+def render(addon, pictures="static/description/"):
+    manifest = ast.literal_eval((addon / "__manifest__.py").read_text())
     parts = [
         ".. Generated from readme/ by tools/gen_readme.py: edit the fragments.",
         heading(manifest["name"], "="),
         f"Version {manifest['version']} · License {manifest['license']}",
     ]
     for fragment, title in SECTIONS:
-        path = ADDON / "readme" / fragment
+        path = addon / "readme" / fragment
         if path.is_file():
             if title:
                 parts.append(heading(title, "="))
@@ -63,24 +64,31 @@ def render(pictures="static/description/"):
     return "\n\n".join(parts) + "\n"
 
 
-def render_html():
+def render_html(addon):
     """The same, as the body of an HTML page. Odoo serves its pictures from
     static/description/ when their path is a bare name."""
     body = publish_parts(
-        render(pictures=""), writer_name="html5", settings_overrides={"output_encoding": "unicode"}
+        render(addon, pictures=""), writer_name="html5", settings_overrides={"output_encoding": "unicode"}
     )
     return f"<!DOCTYPE html>\n<html>\n<body>\n{body['html_body']}</body>\n</html>\n"
 
 
 def main():
-    targets = {ADDON / "README.rst": render(), ADDON / "static" / "description" / "index.html": render_html()}
-    for target, text in targets.items():
-        if "--check" in sys.argv:
-            if not target.is_file() or target.read_text() != text:
-                sys.stderr.write(f"{target.relative_to(ADDON.parent)} is stale: run tools/gen_readme.py\n")
-                sys.exit(1)
-        else:
-            target.write_text(text)
+    stale = False
+    for addon in ADDONS:
+        targets = {
+            addon / "README.rst": render(addon),
+            addon / "static" / "description" / "index.html": render_html(addon),
+        }
+        for target, text in targets.items():
+            if "--check" in sys.argv:
+                if not target.is_file() or target.read_text() != text:
+                    sys.stderr.write(f"{target.relative_to(ROOT)} is stale: run tools/gen_readme.py\n")
+                    stale = True
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text)
+    sys.exit(1 if stale else 0)
 
 
 if __name__ == "__main__":

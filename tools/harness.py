@@ -33,12 +33,14 @@ LOG_DIR = LOCAL / "logs"
 ODOO_CONF = LOCAL / "odoo.conf"
 
 ADDON = "sales_funnel_stages"
+# installs by itself beside OCA's crm_stage_probability (requirements-addons.txt)
+BRIDGE = "sales_funnel_stages_crm_stage_probability"
 DEFAULT_ODOO_PATH = "/opt/odoo/19.0"
 DB_ROLE = "odoo"
 RUN_DB = os.environ.get("ODOO_DB", "sales_funnel")
 # several checkouts (or developers) may test against one server side by side
 TEST_DB = os.environ.get("SFS_TEST_DB", "sales_funnel_test")
-LINT_PATHS = [ADDON, "tests", "bench", "tools"]
+LINT_PATHS = [ADDON, BRIDGE, "tests", "bench", "tools"]
 
 # Odoo log lines start with "2026-01-31 12:00:00,123 4242 LEVEL db logger: ..."
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (\w+) ")
@@ -98,7 +100,8 @@ def ensure_venv(odoo):
         if not line.lower().startswith("python-ldap")  # needs LDAP headers
     ]
     ours = (ROOT / "requirements.txt").read_text()
-    stamp = hashlib.sha256("\n".join([*odoo_reqs, ours, sys.version]).encode()).hexdigest()
+    addons = (ROOT / "requirements-addons.txt").read_text()
+    stamp = hashlib.sha256("\n".join([*odoo_reqs, ours, addons, sys.version]).encode()).hexdigest()
     stamp_file = VENV / ".requirements.sha256"
     if stamp_file.is_file() and stamp_file.read_text() == stamp:
         write_odoo_pth(odoo)
@@ -117,6 +120,10 @@ def ensure_venv(odoo):
     result = subprocess.run([*pip, "-r", str(odoo_req_file)], check=False)
     if not result.returncode:
         result = subprocess.run([*pip, "-r", str(ROOT / "requirements.txt")], check=False)
+    if not result.returncode:
+        # Odoo addons from PyPI require odoo==19.0.*, which a source tree
+        # on the path does not satisfy for pip
+        result = subprocess.run([*pip, "--no-deps", "-r", str(ROOT / "requirements-addons.txt")], check=False)
     if result.returncode:
         if fresh:
             shutil.rmtree(VENV, ignore_errors=True)
@@ -327,13 +334,14 @@ def drop_db(env, name):
         psql(env, "postgres", f'DROP DATABASE "{name}"')
 
 
-def addon_installed(env, name):
+def addon_installed(env, name, module=ADDON):
     if not db_exists(env, name):
         return False
+    check_db_name(module)
     state = psql(
         env,
         name,
-        "SELECT state FROM ir_module_module WHERE name = 'sales_funnel_stages'"
+        f"SELECT state FROM ir_module_module WHERE name = '{module}'"
         " AND EXISTS (SELECT 1 FROM ir_module_module WHERE name = 'crm' AND state = 'installed')",
     )
     return state == "installed"
@@ -525,10 +533,10 @@ def lint(tally):
     linters = [
         ("ruff check", [str(venv_bin("ruff")), "check", *LINT_PATHS]),
         ("ruff format", [str(venv_bin("ruff")), "format", "--check", *LINT_PATHS]),
-        ("pylint-odoo", [str(venv_bin("pylint")), "--rcfile=.pylintrc", ADDON]),
+        ("pylint-odoo", [str(venv_bin("pylint")), "--rcfile=.pylintrc", ADDON, BRIDGE]),
         ("addon README", [str(venv_python()), "tools/gen_readme.py", "--check"]),
         ("translations complete", [str(venv_python()), "tools/i18n_sync.py", "--check"]),
-        ("oca-checks-odoo-module", [str(venv_bin("oca-checks-odoo-module")), ADDON]),
+        ("oca-checks-odoo-module", [str(venv_bin("oca-checks-odoo-module")), ADDON, BRIDGE]),
         (
             "oca-checks-po",
             [str(venv_bin("oca-checks-po")), *sorted(str(p) for p in (ROOT / ADDON / "i18n").glob("*.po*"))],
@@ -572,6 +580,35 @@ def harness_tests(env, tally):
     if rc and not failed:
         failed = 1
     tally.add("harness tests", passed, failed, f" (see {log_path})")
+
+
+def bridge_tests(odoo, env, tally, http):
+    """OCA's crm_stage_probability, the addon and the bridge installed
+    together: the bridge's tests, crm_stage_probability's own (post-install
+    twins) and the addon's whole suite again, all in that registry."""
+    db = f"{TEST_DB}_oca"
+    drop_db(env, db)
+    tags = [f"/{ADDON}", f"/{BRIDGE}", f"oca_with_funnel/{BRIDGE}"]
+    odoo_tests(
+        "with crm_stage_probability",
+        odoo_cmd(
+            odoo,
+            "-d",
+            db,
+            "-i",
+            f"{ADDON},crm_stage_probability",
+            f"--test-tags={','.join(tags)}",
+            "--stop-after-init",
+            *http,
+        ),
+        env,
+        tally,
+        ADDON,  # also the start of the bridge's name: a skip in either fails
+    )
+    if not addon_installed(env, db, BRIDGE):
+        say(f"{BRIDGE} did not install by itself beside crm_stage_probability")
+        tally.add(f"{BRIDGE} auto-install", 0, 1)
+    drop_db(env, db)
 
 
 def cmd_test(args):
@@ -636,6 +673,8 @@ def cmd_test(args):
             ADDON,
         )
         drop_db(env, full_db)
+    if not args.no_oca:
+        bridge_tests(odoo, env, tally, http)
     harness_tests(env, tally)
     for problem in tally.problems:
         say(problem)
@@ -700,6 +739,7 @@ def main(argv=None):
     test = sub.add_parser("test", help="linters and every test, on a fresh database")
     test.add_argument("--no-lint", action="store_true")
     test.add_argument("--no-crm", action="store_true", help="skip crm's own test suite")
+    test.add_argument("--no-oca", action="store_true", help="skip the run beside OCA's crm_stage_probability")
     test.set_defaults(func=cmd_test)
     sub.add_parser("lint", help="linters only").set_defaults(func=cmd_lint)
     sub.add_parser("i18n", help="export the addon's terms and merge them into its .po files").set_defaults(

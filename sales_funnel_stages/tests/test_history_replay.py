@@ -25,6 +25,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..models.sales_funnel_history import HISTORY_KINDS
+from .common import use_step_weights
 
 _logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class HistoryReplayCase(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.steps = cls.env["sales.funnel.step"].search([])
+        use_step_weights(cls.env)
         # two steps of equal weight, so that the replay may reorder them
         cls.reordered = cls.steps.filtered(lambda step: step.code in ("solution", "proposal"))
         cls.reordered[0].weight = cls.reordered[1].weight

@@ -1,0 +1,2 @@
+from . import test_one_probability
+from . import test_oca_suite
