@@ -7,7 +7,16 @@ from odoo.tools.misc import replace_exceptions
 
 
 class FunnelWorkbookController(http.Controller):
-    @http.route("/sales_funnel/workbook/<int:export_id>", type="http", auth="user", readonly=True)
+    def _workbook_replayed(self, rule, args):
+        """Served read-only (by a read replica, where there is one) once the
+        workbook is there: written a moment ago on the primary, it may not
+        have reached the replica yet."""
+        export = request.env["sales.funnel.export"].sudo().browse(args["export_id"]).exists()
+        return bool(export.file_data)
+
+    @http.route(
+        "/sales_funnel/workbook/<int:export_id>", type="http", auth="user", readonly=_workbook_replayed
+    )
     def download_workbook(self, export_id):
         """The workbook of an export, read as `/web/content` reads it (the
         user's rights), saved under its translated name, with a plain ASCII

@@ -497,6 +497,7 @@ class CrmLead(models.Model):
 
     # ------------------------------------------------------------ actions
 
+    @api.readonly
     def action_funnel_history(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..definitions import WON_STEP
 
@@ -74,6 +74,7 @@ class CrmTeam(models.Model):
                 or False
             )
 
+    @api.readonly
     def action_funnel_health(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "sales_funnel_stages.sales_funnel_diagnosis_action"
@@ -81,6 +82,7 @@ class CrmTeam(models.Model):
         action["domain"] = [("team_id", "in", self.ids)]
         return action
 
+    @api.readonly
     def action_funnel_plans(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("sales_funnel_stages.sales_funnel_plan_action")
         action["domain"] = [("team_id", "in", self.ids)]

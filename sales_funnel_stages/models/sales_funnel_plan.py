@@ -421,6 +421,7 @@ class SalesFunnelPlan(models.Model):
         """Back to the default conversions: measured, else from the weights."""
         self.step_ids._apply_default_conversions()
 
+    @api.readonly
     def action_open_coverage(self):
         self.ensure_one()
         return {

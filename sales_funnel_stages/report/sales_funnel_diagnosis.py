@@ -759,24 +759,31 @@ class SalesFunnelDiagnosis(models.Model):
             "context": {"active_test": False, "create": False},
         }
 
+    @api.readonly
     def action_open_opportunities(self):
         return self._action_leads("open", self.env._("Active Opportunities"))
 
+    @api.readonly
     def action_open_stalled(self):
         return self._action_leads("stalled", self.env._("Stalled Opportunities"))
 
+    @api.readonly
     def action_open_disqualify(self):
         return self._action_leads("disqualify", self.env._("Candidates to Disqualify"))
 
+    @api.readonly
     def action_open_won(self):
         return self._action_leads("won", self.env._("Won in the Closing Window"))
 
+    @api.readonly
     def action_open_won_without_history(self):
         return self._action_leads("won_no_history", self.env._("Won Without Funnel History"))
 
+    @api.readonly
     def action_open_won_unmet_gates(self):
         return self._action_leads("won_unmet_gates", self.env._("Won With Unmet Gates"))
 
+    @api.readonly
     @api.model
     def action_open_all_won_without_history(self):
         """All the deals won without funnel history in the closing window,

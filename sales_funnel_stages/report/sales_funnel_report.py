@@ -457,6 +457,7 @@ class SalesFunnelReport(models.Model):
             "context": {"search_default_step_id": step.id, "search_default_groupby_outcome": 1},
         }
 
+    @api.readonly
     def action_open_lead(self):
         """A row of the list: its opportunity."""
         self.ensure_one()
