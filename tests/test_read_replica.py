@@ -280,13 +280,13 @@ def test_reports_read_the_standby_and_writes_the_primary(served):
     assert "INSERT INTO sales_funnel_history" in primary_sql.replace('"', "")
     assert "UPDATE" not in standby_sql
 
-    # the export: the wizard is written on the primary, its workbook read on the standby
+    # the export: its choices are written on the primary, its workbook built on the standby
     export = served.call(
         "sales.funnel.export", "create", {"date_from": "2020-01-01", "date_to": "2030-12-31"}
     )
     served.call("sales.funnel.export", "action_export", [export], button=True)
-    replayed = f"SELECT file_data IS NOT NULL FROM sales_funnel_export WHERE id = {export}"
-    wait_until(lambda: harness.psql(served.standby.env(), DB, replayed) == "t")
+    replayed = f"SELECT count(*) FROM sales_funnel_export WHERE id = {export}"
+    wait_until(lambda: harness.psql(served.standby.env(), DB, replayed) == "1")
     download, primary_sql, standby_sql, modes = served.traced(
         lambda: served.session.get(
             f"http://127.0.0.1:{served.port}/sales_funnel/workbook/{export}", timeout=120
@@ -294,6 +294,7 @@ def test_reports_read_the_standby_and_writes_the_primary(served):
     )
     assert download.status_code == 200 and download.content[:2] == b"PK"
     assert modes == ["ro"]
+    assert REPORT_SQL in standby_sql and REPORT_SQL not in primary_sql
 
     # the standby replays the move: the report read there counts the win
     wait_until(lambda: served.call("sales.funnel.report", "get_funnel_kpis", [])["won"] >= 1)

@@ -46,7 +46,6 @@ CELLS = [
     ("Funnel chart drill-down",       "call",                           "YYYYYNN"),
     ("Export wizard",                 "create and export",              "NYYYYNN"),
     ("Export wizard",                 "read another user's workbook",   "NNNNNNN"),
-    ("Export download route",         "another user's workbook",        "NNNNNNN"),
     ("Workbook download route",       "another user's workbook",        "NNNNNNN"),
     ("Weekly mail",                   "content, as a team's leader",    "YYYYYNN"),
     ("Funnel plans",                  "read",                           "NYYYYNN"),
