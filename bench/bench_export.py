@@ -87,10 +87,7 @@ def main():
         "| --- | ---: |",
         f"| Transitions sheet of the export (SQL in batches of 5,000 + xlsxwriter) | {sheet:.2f} |",
         f"| bare xlsxwriter writing the same cells (already in memory), constant memory | {alone:.2f} |",
-        (
-            "| whole export (`action_export`: every sheet, file stored on the wizard) | "
-            f"{medians['export_s']:.2f} |"
-        ),
+        (f"| whole workbook (every sheet, as the download route builds it) | {medians['export_s']:.2f} |"),
         "",
         (
             f"Transitions sheet / bare xlsxwriter = **{ratio:.2f}** (median of the runs' ratios, which went "
