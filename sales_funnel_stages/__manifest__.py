@@ -2,7 +2,7 @@
     "name": "Sales Funnel Stages",
     "summary": "Six-step sales funnel on Odoo CRM: stage weights, MAN "
     "qualification, A/B/C/D tiers, funnel analytics",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Sales/CRM",
     "author": "Sales Funnel Stages contributors",
     "license": "LGPL-3",

@@ -28,6 +28,7 @@ NEW_COLUMNS = [
     ("crm_lead", "man_authority_note", "varchar", None, False),
     ("crm_lead", "man_need_note", "varchar", None, False),
     ("crm_lead", "man_class", "varchar", "not_assessed", False),
+    ("crm_team", "funnel_probability_mode", "varchar", "automatic", True),
 ]
 
 
@@ -51,10 +52,23 @@ def pre_init_hook(env):
                 value,
             )
         )
-        # Existing rows keep the value; new rows get theirs from the ORM.
-        cr.execute(
-            SQL("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", SQL.identifier(table), SQL.identifier(column))
-        )
+
+
+def set_column_defaults(cr):
+    """The constant value of each new column stays its database default: a
+    module loaded before this one (an update of crm_sms, whose tests create
+    a sales team) writes rows without knowing the column, and a NOT NULL
+    column without a default would refuse them."""
+    for table, column, _column_type, value, _not_null in NEW_COLUMNS:
+        if value is not None:
+            cr.execute(
+                SQL(
+                    "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s",
+                    SQL.identifier(table),
+                    SQL.identifier(column),
+                    value,
+                )
+            )
 
 
 # ir.config_parameter: {stage id: sequence} of the stages before the install

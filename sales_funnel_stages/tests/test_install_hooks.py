@@ -11,13 +11,31 @@ from .common import FunnelCase
 class TestInstallHooks(FunnelCase):
     def test_pre_init_hook_is_idempotent(self):
         pre_init_hook(self.env)  # columns exist: nothing to do, nothing raised
-        for table, column, _type, _value, not_null in NEW_COLUMNS:
+        for table, column, _type, value, not_null in NEW_COLUMNS:
             self.env.cr.execute(
                 "SELECT is_nullable, column_default FROM information_schema.columns"
                 " WHERE table_name = %s AND column_name = %s",
                 [table, column],
             )
-            self.assertEqual(self.env.cr.fetchone(), ("NO" if not_null else "YES", None), column)
+            default = f"'{value}'::character varying" if value else None
+            self.assertEqual(self.env.cr.fetchone(), ("NO" if not_null else "YES", default), column)
+
+    def test_a_team_written_without_the_addon_fields(self):
+        """As a module loaded before the addon writes one (crm_sms's tests,
+        during an update): the columns' defaults fill the addon's fields."""
+        alias = self.env["mail.alias"].create({"alias_model_id": self.env["ir.model"]._get_id("crm.lead")})
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            INSERT INTO crm_team (name, sequence, active, company_id, alias_id, create_uid, write_uid)
+            VALUES ('{"en_US": "Loaded before"}', 10, TRUE, %s, %s, %s, %s)
+            RETURNING id, funnel_probability_mode
+            """,
+            [self.company.id, alias.id, self.env.uid, self.env.uid],
+        )
+        team_id, mode = self.env.cr.fetchone()
+        self.assertEqual(mode, "automatic")
+        self.assertEqual(self.env["crm.team"].browse(team_id).funnel_probability_mode, "automatic")
 
     def test_sql_refresh_fills_what_the_orm_computes(self):
         soon = date.today() + timedelta(days=10)
