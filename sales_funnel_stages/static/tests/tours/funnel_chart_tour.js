@@ -79,7 +79,8 @@ registry.category("web_tour.tours").add("sales_funnel_chart_tour", {
         },
         {
             content: "Side by side: A converted 4 of 5, B none of 5; B is the weaker",
-            trigger: ".o_funnel_comparison th:contains(Chart Seller A) ~ th:contains(Chart Seller B)",
+            trigger:
+                ".o_funnel_comparison th:contains(Chart Seller A) ~ th:contains(Chart Seller B)",
         },
         {
             trigger: ".o_funnel_comparison .o_funnel_difference:contains(+80.0 pts)",
@@ -105,7 +106,8 @@ registry.category("web_tour.tours").add("sales_funnel_chart_tour", {
             trigger: ".o_searchview_facet:contains(Lead identification)",
         },
         {
-            content: "The 10 opportunities by what became of them: 4 advanced, 5 still there, the lost one",
+            content:
+                "The 10 opportunities by what became of them: 4 advanced, 5 still there, the lost one",
             trigger: ".o_list_view .o_group_name:contains(Advanced (4))",
         },
         {

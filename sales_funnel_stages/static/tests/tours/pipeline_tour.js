@@ -69,7 +69,9 @@ registry.category("web_tour.tours").add("sales_funnel_gate_refusal_tour", {
             content: "Leave the form as it was",
             trigger: ".o_form_view .o_form_sheet",
             run() {
-                const buttons = document.querySelector(".o_form_view .o_form_status_indicator_buttons");
+                const buttons = document.querySelector(
+                    ".o_form_view .o_form_status_indicator_buttons"
+                );
                 if (!buttons.classList.contains("invisible")) {
                     buttons.querySelector(".o_form_button_cancel").click();
                 }
@@ -99,7 +101,9 @@ registry.category("web_tour.tours").add("sales_funnel_team_health_tour", {
             content: "Every line stays one line high",
             trigger: ".o_field_widget[name=funnel_diagnosis_ids] .o_data_row",
             run() {
-                const rows = document.querySelectorAll(".o_field_widget[name=funnel_diagnosis_ids] .o_data_row");
+                const rows = document.querySelectorAll(
+                    ".o_field_widget[name=funnel_diagnosis_ids] .o_data_row"
+                );
                 for (const row of rows) {
                     if (row.offsetHeight > 60) {
                         throw new Error(`a line of the health is ${row.offsetHeight}px high`);

@@ -13,7 +13,14 @@ import { FunnelExportButton } from "@sales_funnel_stages/components/funnel_expor
 
 export class FunnelController extends Component {
     static template = "sales_funnel_stages.FunnelView";
-    static components = { Layout, SearchBar, CogMenu, ActionHelper, FunnelExportButton, FunnelBuildNotice };
+    static components = {
+        Layout,
+        SearchBar,
+        CogMenu,
+        ActionHelper,
+        FunnelExportButton,
+        FunnelBuildNotice,
+    };
     static props = {
         ...standardViewProps,
         archInfo: Object,

@@ -25,7 +25,11 @@ export class FunnelModel extends Model {
             Promise.all([
                 this.orm.call(this.resModel, "get_funnel", [], { domain, context }),
                 groupby
-                    ? this.orm.call(this.resModel, "get_funnel_comparison", [], { domain, groupby, context })
+                    ? this.orm.call(this.resModel, "get_funnel_comparison", [], {
+                          domain,
+                          groupby,
+                          context,
+                      })
                     : [],
             ])
         );

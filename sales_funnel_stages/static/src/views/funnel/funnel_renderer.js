@@ -33,7 +33,10 @@ export class FunnelRenderer extends Component {
             return {
                 step,
                 name: step.is_won ? _t("%(step)s (won)", { step: step.step }) : step.step,
-                value: this.props.measure === "amount" ? this.money(step, step.expected_revenue) : formatInteger(step.entered_count),
+                value:
+                    this.props.measure === "amount"
+                        ? this.money(step, step.expected_revenue)
+                        : formatInteger(step.entered_count),
                 details: this.details(step),
                 style: [
                     `width: ${(100 * sizes[index]) / widest}%`,
@@ -60,20 +63,27 @@ export class FunnelRenderer extends Component {
             const lines = groups.map((group) => group.steps[index]);
             const last = index === this.props.steps.length - 1;
             const rates = lines.map((line) => line.conversion_rate);
-            const weakest = pair && !last && rates[0] !== rates[1] ? rates.indexOf(Math.min(...rates)) : -1;
+            const weakest =
+                pair && !last && rates[0] !== rates[1] ? rates.indexOf(Math.min(...rates)) : -1;
             return {
                 key: step.step_id,
                 step: step.is_won ? _t("%(step)s (won)", { step: step.step }) : step.step,
                 cells: lines.map((line, position) => ({
                     key: groups[position].label,
                     count: formatInteger(line.entered_count),
-                    conversion: !last && line.entered_count ? formatPercentage(line.conversion_rate / 100) : "",
+                    conversion:
+                        !last && line.entered_count
+                            ? formatPercentage(line.conversion_rate / 100)
+                            : "",
                     weaker: position === weakest,
                 })),
                 difference:
                     pair && !last && lines.every((line) => line.entered_count)
                         ? _t("%(points)s pts", {
-                              points: formatFloat(rates[0] - rates[1], { digits: [16, 1] }).replace(/^(?!-)/, "+"),
+                              points: formatFloat(rates[0] - rates[1], { digits: [16, 1] }).replace(
+                                  /^(?!-)/,
+                                  "+"
+                              ),
                           })
                         : "",
             };
@@ -88,7 +98,9 @@ export class FunnelRenderer extends Component {
     }
 
     size(step) {
-        return this.props.measure === "amount" ? Math.max(step.expected_revenue, 0) : step.entered_count;
+        return this.props.measure === "amount"
+            ? Math.max(step.expected_revenue, 0)
+            : step.entered_count;
     }
 
     money(step, value) {
@@ -100,7 +112,9 @@ export class FunnelRenderer extends Component {
         if (!step.entered_count) {
             return [];
         }
-        const weighted = _t("weighted %(amount)s", { amount: this.money(step, step.weighted_revenue) });
+        const weighted = _t("weighted %(amount)s", {
+            amount: this.money(step, step.weighted_revenue),
+        });
         const other =
             this.props.measure === "amount"
                 ? _t("%(count)s entered", { count: formatInteger(step.entered_count) })
