@@ -35,12 +35,14 @@ ODOO_CONF = LOCAL / "odoo.conf"
 ADDON = "sales_funnel_stages"
 # installs by itself beside OCA's crm_stage_probability (requirements-addons.txt)
 BRIDGE = "sales_funnel_stages_crm_stage_probability"
+# a test module: Odoo's crm-dependent suites, run with the addon installed
+PEERS = "test_sales_funnel_peers"
 DEFAULT_ODOO_PATH = "/opt/odoo/19.0"
 DB_ROLE = "odoo"
 RUN_DB = os.environ.get("ODOO_DB", "sales_funnel")
 # several checkouts (or developers) may test against one server side by side
 TEST_DB = os.environ.get("SFS_TEST_DB", "sales_funnel_test")
-LINT_PATHS = [ADDON, BRIDGE, "tests", "bench", "tools"]
+LINT_PATHS = [ADDON, BRIDGE, PEERS, "tests", "bench", "tools"]
 
 # Odoo log lines start with "2026-01-31 12:00:00,123 4242 LEVEL db logger: ..."
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (\w+) ")
@@ -529,14 +531,41 @@ def retry_flaky_tours(name, lines, env, retry_cmd):
     return passed
 
 
+def ensure_node_modules():
+    """prettier and eslint from npm (package.json, package-lock.json), in
+    node_modules; reinstalled when the lock file changes."""
+    if not shutil.which("npm"):
+        raise HarnessError("npm is missing: the XML and JavaScript linters need Node.js 18+ and npm.")
+    lock = ROOT / "package-lock.json"
+    stamp = hashlib.sha256(lock.read_bytes()).hexdigest()
+    stamp_file = ROOT / "node_modules" / ".package-lock.sha256"
+    if stamp_file.is_file() and stamp_file.read_text() == stamp:
+        return
+    say("installing prettier and eslint from npm (package-lock.json)")
+    result = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=False
+    )
+    if result.returncode:
+        raise HarnessError("npm could not install the linters (see above).")
+    stamp_file.write_text(stamp)
+
+
+# the addons' XML and JavaScript, for prettier and eslint
+JS_XML = ["sales_funnel_stages*/**/*.xml", "sales_funnel_stages*/**/*.js"]
+
+
 def lint(tally):
+    ensure_node_modules()
+    node_bin = ROOT / "node_modules" / ".bin"
     linters = [
         ("ruff check", [str(venv_bin("ruff")), "check", *LINT_PATHS]),
         ("ruff format", [str(venv_bin("ruff")), "format", "--check", *LINT_PATHS]),
-        ("pylint-odoo", [str(venv_bin("pylint")), "--rcfile=.pylintrc", ADDON, BRIDGE]),
+        ("pylint-odoo", [str(venv_bin("pylint")), "--rcfile=.pylintrc", ADDON, BRIDGE, PEERS]),
         ("addon README", [str(venv_python()), "tools/gen_readme.py", "--check"]),
         ("translations complete", [str(venv_python()), "tools/i18n_sync.py", "--check"]),
-        ("oca-checks-odoo-module", [str(venv_bin("oca-checks-odoo-module")), ADDON, BRIDGE]),
+        ("oca-checks-odoo-module", [str(venv_bin("oca-checks-odoo-module")), ADDON, BRIDGE, PEERS]),
+        ("prettier (XML, JavaScript)", [str(node_bin / "prettier"), "--check", *JS_XML]),
+        ("eslint", [str(node_bin / "eslint"), "--max-warnings=0", "sales_funnel_stages/static"]),
         (
             "oca-checks-po",
             [str(venv_bin("oca-checks-po")), *sorted(str(p) for p in (ROOT / ADDON / "i18n").glob("*.po*"))],
@@ -611,6 +640,24 @@ def bridge_tests(odoo, env, tally, http):
     drop_db(env, db)
 
 
+def peer_tests(odoo, env, tally, http):
+    """Odoo's modules built on crm and the addon installed together, then
+    the test classes of those modules run with the addon in the registry
+    (the post-install twins of test_sales_funnel_peers)."""
+    db = f"{TEST_DB}_peers"
+    drop_db(env, db)
+    odoo_tests(
+        "crm's peer suites",
+        odoo_cmd(
+            odoo, "-d", db, "-i", PEERS, f"--test-tags=peers_with_funnel/{PEERS}", "--stop-after-init", *http
+        ),
+        env,
+        tally,
+        PEERS,
+    )
+    drop_db(env, db)
+
+
 def cmd_test(args):
     odoo, env = setup()
     if not shutil.which("chromium") and not os.environ.get("ODOO_BROWSER_BIN"):
@@ -675,6 +722,8 @@ def cmd_test(args):
         drop_db(env, full_db)
     if not args.no_oca:
         bridge_tests(odoo, env, tally, http)
+    if not args.no_peers:
+        peer_tests(odoo, env, tally, http)
     harness_tests(env, tally)
     for problem in tally.problems:
         say(problem)
@@ -740,6 +789,9 @@ def main(argv=None):
     test.add_argument("--no-lint", action="store_true")
     test.add_argument("--no-crm", action="store_true", help="skip crm's own test suite")
     test.add_argument("--no-oca", action="store_true", help="skip the run beside OCA's crm_stage_probability")
+    test.add_argument(
+        "--no-peers", action="store_true", help="skip the suites of Odoo's crm-dependent modules"
+    )
     test.set_defaults(func=cmd_test)
     sub.add_parser("lint", help="linters only").set_defaults(func=cmd_lint)
     sub.add_parser("i18n", help="export the addon's terms and merge them into its .po files").set_defaults(

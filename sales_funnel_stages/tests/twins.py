@@ -14,11 +14,11 @@ from odoo.tests import tagged
 from odoo.tests.common import BaseCase
 
 
-def post_install_twins(package, tag, into):
+def post_install_twins(package, tag, into, prefix=""):
     """{name: post-install twin} of every test class defined in the test
     modules of `package` (`TestUi_test_crm_ui`: `TestUi` of
-    `test_crm_ui.py`), for the test module named `into`, tagged `tag` and
-    not `standard`: they run only when asked for, with
+    `test_crm_ui.py`; `prefix` before it), for the test module named `into`,
+    tagged `tag` and not `standard`: they run only when asked for, with
     `--test-tags=<tag>/<the addon of into>`."""
     twins = {}
     for info in pkgutil.iter_modules(package.__path__):
@@ -31,7 +31,9 @@ def post_install_twins(package, tag, into):
             # Odoo's loader takes a class's own test methods only, unless told;
             # named after its module too: two of crm's modules hold a TestUi
             twin = type(
-                f"{name}_{info.name}", (cls,), {"__module__": into, "allow_inherited_tests_method": True}
+                f"{prefix}{name}_{info.name}",
+                (cls,),
+                {"__module__": into, "allow_inherited_tests_method": True},
             )
             twins[twin.__name__] = tagged("post_install", "-at_install", "-standard", tag)(twin)
     return twins

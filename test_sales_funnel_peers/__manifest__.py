@@ -1,0 +1,21 @@
+{
+    "name": "Sales Funnel Stages: Odoo's crm-dependent suites",
+    "summary": "Runs the test suites of Odoo's modules built on crm with Sales Funnel Stages installed",
+    "version": "19.0.1.0.0",
+    "category": "Hidden/Tests",
+    "author": "Sales Funnel Stages contributors",
+    "license": "LGPL-3",
+    "depends": [
+        "sales_funnel_stages",
+        "sale_crm",
+        "event_crm",
+        "crm_livechat",
+        "website_crm",
+        "crm_iap_enrich",
+        "crm_iap_mine",
+        "crm_sms",
+        "survey_crm",
+        "crm_mail_plugin",
+        "website_crm_partner_assign",
+    ],
+}
