@@ -27,7 +27,10 @@ class CrmLead(models.Model):
             else:
                 untyped.append(index)
         leads = super().create(vals_list)
-        leads.browse([leads[index].id for index in untyped]).filtered("stage_id")._funnel_follow_stage_rule()
+        # an archived lead (imported lost) keeps what crm gave it
+        leads.browse([leads[index].id for index in untyped]).filtered(
+            lambda lead: lead.stage_id and lead.active
+        )._funnel_follow_stage_rule()
         return leads
 
     def _funnel_follow_stage_rule(self):
@@ -40,7 +43,7 @@ class CrmLead(models.Model):
         for probability, leads in by_probability.items():
             leads.probability = probability
 
-    @api.depends("probability", "automated_probability")
+    @api.depends("probability", "automated_probability", "stage_id.on_change", "stage_id.probability")
     def _compute_is_automated_probability(self):  # pylint: disable=missing-return
         """crm_stage_probability calls a lead at its stage's probability not
         automated, on any stage; with the stage's probability being its

@@ -30,5 +30,10 @@ class CrmStage(models.Model):
             stage.probability = stage.funnel_weight
 
     def _inverse_probability(self):
-        for stage in self.filtered(lambda stage: stage.probability != stage.funnel_weight):
-            stage.write({"funnel_weight_custom": True, "funnel_weight": stage.probability})
+        # one write per value: the order of the weights is checked on the
+        # stages as they all are after it (a multi-edit of the list)
+        changed = self.filtered(lambda stage: stage.probability != stage.funnel_weight)
+        for probability in set(changed.mapped("probability")):
+            changed.filtered(lambda stage, value=probability: stage.probability == value).write(
+                {"funnel_weight_custom": True, "funnel_weight": probability}
+            )

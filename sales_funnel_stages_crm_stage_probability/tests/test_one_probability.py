@@ -1,6 +1,6 @@
 from odoo.tests import TransactionCase, tagged
 
-from ..hooks import take_over_stage_probabilities
+from ..hooks import post_init_hook, probabilities_came_first, take_over_stage_probabilities
 
 
 @tagged("post_install", "-at_install")
@@ -90,13 +90,44 @@ class TestOneProbability(TransactionCase):
         # Qualified would weigh 80 before Proposition's 70: refused, logged
         self.qualified.write({"funnel_weight_custom": False})
         self.assertEqual(self.qualified.funnel_weight, 25)
-        self.env.cr.execute("UPDATE crm_stage SET probability = 80 WHERE id = %s", [self.qualified.id])
-        self.env["crm.stage"].invalidate_model(["probability"])
+        self._probability(self.qualified, 80)
+        self.assertTrue(probabilities_came_first(self.env), "installed here with crm_stage_probability")
         with self.assertLogs(
             "odoo.addons.sales_funnel_stages_crm_stage_probability.hooks", "WARNING"
         ) as logs:
-            left_out = take_over_stage_probabilities(self.env)
-        self.assertEqual(left_out, self.qualified)
+            post_init_hook(self.env)
         self.assertIn("80", logs.output[0])
         self.assertEqual((self.qualified.funnel_weight, self.qualified.funnel_weight_custom), (25, False))
         self.assertEqual(self.qualified.probability, 25)
+
+    def test_take_over_in_any_order(self):
+        """Qualified at 55 comes before Solution design's 50 until Solution
+        design takes its 65: both are taken over."""
+        solution = self.env.ref("sales_funnel_stages.crm_stage_solution")
+        self.qualified.write({"funnel_weight_custom": False})
+        self._probability(self.qualified, 55)
+        self._probability(solution, 65, on_change=True)
+        self.assertFalse(take_over_stage_probabilities(self.env))
+        self.assertEqual((self.qualified.funnel_weight, solution.funnel_weight), (55, 65))
+
+    def test_a_weight_set_by_a_manager_stays(self):
+        self.proposition.write({"funnel_weight": 72})
+        self._probability(self.proposition, 60)
+        take_over_stage_probabilities(self.env)
+        self.assertEqual(self.proposition.funnel_weight, 72)
+
+    def test_several_stages_edited_at_once(self):
+        solution = self.env.ref("sales_funnel_stages.crm_stage_solution")
+        # one after the other, Qualified at 60 would come before Solution design's 50
+        (self.qualified | solution).write({"probability": 60})
+        self.assertEqual((self.qualified.funnel_weight, solution.funnel_weight), (60, 60))
+        self.assertTrue(solution.funnel_weight_custom)
+
+    def _probability(self, stage, probability, on_change=None):
+        """crm_stage_probability's own column, as its users left it."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_stage SET probability = %s, on_change = COALESCE(%s, on_change) WHERE id = %s",
+            [probability, on_change, stage.id],
+        )
+        self.env["crm.stage"].invalidate_model(["probability", "on_change"])
