@@ -278,23 +278,27 @@ def test_reports_read_the_standby_and_writes_the_primary(served):
     assert modes == ["rw"]
     assert 'UPDATE "crm_lead"' in primary_sql
     assert "INSERT INTO sales_funnel_history" in primary_sql.replace('"', "")
-    assert "UPDATE" not in standby_sql
 
     # the export: its choices are written on the primary, its workbook built on the standby
     export = served.call(
         "sales.funnel.export", "create", {"date_from": "2020-01-01", "date_to": "2030-12-31"}
     )
-    served.call("sales.funnel.export", "action_export", [export], button=True)
+    url = served.call("sales.funnel.export", "action_export", [export], button=True)["url"]
     replayed = f"SELECT count(*) FROM sales_funnel_export WHERE id = {export}"
     wait_until(lambda: harness.psql(served.standby.env(), DB, replayed) == "1")
     download, primary_sql, standby_sql, modes = served.traced(
-        lambda: served.session.get(
-            f"http://127.0.0.1:{served.port}/sales_funnel/workbook/{export}", timeout=120
-        )
+        lambda: served.session.get(f"http://127.0.0.1:{served.port}{url}", timeout=120)
     )
     assert download.status_code == 200 and download.content[:2] == b"PK"
     assert modes == ["ro"]
     assert REPORT_SQL in standby_sql and REPORT_SQL not in primary_sql
+    # choices changed after the standby's copy (a later version): read on the primary
+    later = url.replace("version=", "version=9")
+    download, primary_sql, standby_sql, modes = served.traced(
+        lambda: served.session.get(f"http://127.0.0.1:{served.port}{later}", timeout=120)
+    )
+    assert download.status_code == 200 and modes == ["rw"]
+    assert REPORT_SQL in primary_sql and REPORT_SQL not in standby_sql
 
     # the standby replays the move: the report read there counts the win
     wait_until(lambda: served.call("sales.funnel.report", "get_funnel_kpis", [])["won"] >= 1)

@@ -1,6 +1,6 @@
 from urllib.parse import quote
 
-from odoo import http
+from odoo import fields, http
 from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools.misc import replace_exceptions
@@ -11,9 +11,12 @@ from ..wizards.sales_funnel_workbook import XLSX_MIMETYPE
 class FunnelWorkbookController(http.Controller):
     def _export_replayed(self, rule, args):
         """Served read-only (by a read replica, where there is one) once the
-        export is there: written a moment ago on the primary, it may not have
-        reached the replica yet."""
-        return bool(request.env["sales.funnel.export"].sudo().browse(args["export_id"]).exists())
+        export's choices as they were when its button was pressed (`version`,
+        the time of their last change) are there: written a moment ago on the
+        primary, they may not have reached the replica yet."""
+        export = request.env["sales.funnel.export"].sudo().browse(args["export_id"]).exists()
+        version = request.httprequest.args.get("version")
+        return bool(export and version and fields.Datetime.to_string(export.write_date) >= version)
 
     @http.route("/sales_funnel/workbook/<int:export_id>", type="http", auth="user", readonly=_export_replayed)
     def download_workbook(self, export_id):

@@ -583,6 +583,21 @@ class TestFunnelExportCompanies(FunnelExportCase):
         self.assertNotIn("Abroad", self._table(book["Open Pipeline"], "Opportunity"))
         self.assertNotIn("Abroad", {row[1] for row in self._rows(book["Transitions"])})
 
+    def test_currency_of_the_company_open_when_exporting(self):
+        """The download carries no company: the workbook's currency is that
+        of the company the manager had open when exporting, not their
+        default one."""
+        self.manager.company_id = self.abroad
+        wizard = (
+            self.env["sales.funnel.export"]
+            .with_user(self.manager)
+            .with_context(allowed_company_ids=[self.company.id, self.abroad.id])
+            .create({**self.week, "company_ids": [(6, 0, (self.company | self.abroad).ids)]})
+        )
+        downloaded = wizard.with_env(wizard.env(context={}))
+        self.assertEqual(downloaded.env.company, self.abroad, "the request's company")
+        self.assertEqual(downloaded._in_export_companies().env.company, self.company)
+
     def test_companies_out_of_reach_refused(self):
         self.manager.company_ids -= self.abroad
         with self.assertRaises(AccessError):

@@ -1,5 +1,6 @@
 import io
 from datetime import date
+from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
 
@@ -101,6 +102,9 @@ class SalesFunnelExport(models.TransientModel):
         string="Comparison To", compute="_compute_compare_dates", store=True, readonly=False, precompute=True
     )
     company_ids = fields.Many2many("res.company", string="Companies", default=lambda self: self.env.companies)
+    # the company open in the web client when the export was made: its
+    # currency is the workbook's, though the download carries no company
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company, readonly=True)
     team_ids = fields.Many2many("crm.team", string="Sales Teams", help="All sales teams when empty.")
     user_ids = fields.Many2many(
         "res.users",
@@ -213,9 +217,9 @@ class SalesFunnelExport(models.TransientModel):
 
     def _in_export_companies(self):
         """This wizard in an environment restricted to the chosen companies,
-        the current company first (its currency is the report's). Odoo
+        the company of the export first (its currency is the report's). Odoo
         refuses companies the user does not work in."""
-        main = self.env.company if self.env.company in self.company_ids else self.company_ids[:1]
+        main = self.company_id if self.company_id in self.company_ids else self.company_ids[:1]
         return self.with_context(allowed_company_ids=(main | self.company_ids).ids)
 
     def _scope_domain(self):
@@ -282,7 +286,9 @@ class SalesFunnelExport(models.TransientModel):
         return {"name": self._file_name(), "raw": self._workbook(), "mimetype": XLSX_MIMETYPE}
 
     def _download_url(self):
-        return f"/sales_funnel/workbook/{self.id}"
+        """The workbook's route, with the time of the export's last change:
+        a read replica serves it once it holds that change."""
+        return f"/sales_funnel/workbook/{self.id}?{urlencode({'version': fields.Datetime.to_string(self.write_date)})}"
 
     def _ascii_file_name(self):
         """The file name for programs that read ASCII names only."""
