@@ -33,7 +33,21 @@ def post_install_twins(package, tag, into, prefix=""):
             twin = type(
                 f"{prefix}{name}_{info.name}",
                 (cls,),
-                {"__module__": into, "allow_inherited_tests_method": True},
+                {"__module__": into, "allow_inherited_tests_method": True, **_foreign_tests(cls, package)},
             )
             twins[twin.__name__] = tagged("post_install", "-at_install", "-standard", tag)(twin)
     return twins
+
+
+def _foreign_tests(cls, package):
+    """The test methods `cls` inherits from classes outside `package` (a
+    website test case under a website_crm one), hidden from the twin: they
+    are the other module's tests, not this one's."""
+    own = [base for base in cls.__mro__ if base.__module__.startswith(f"{package.__name__}.")]
+    return {
+        attr: None
+        for attr in dir(cls)
+        if attr.startswith("test")
+        and callable(getattr(cls, attr))
+        and not any(attr in vars(base) for base in own)
+    }
