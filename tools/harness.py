@@ -568,7 +568,7 @@ def lint(tally):
         ("eslint", [str(node_bin / "eslint"), "--max-warnings=0", "sales_funnel_stages/static"]),
         (
             "oca-checks-po",
-            [str(venv_bin("oca-checks-po")), *sorted(str(p) for p in (ROOT / ADDON / "i18n").glob("*.po*"))],
+            [str(venv_bin("oca-checks-po")), *sorted(str(p) for p in ROOT.glob("*/i18n/*.po*"))],
         ),
     ]
     for name, cmd in linters:
@@ -611,51 +611,25 @@ def harness_tests(env, tally):
     tally.add("harness tests", passed, failed, f" (see {log_path})")
 
 
-def bridge_tests(odoo, env, tally, http):
-    """OCA's crm_stage_probability, the addon and the bridge installed
-    together: the bridge's tests, crm_stage_probability's own (post-install
-    twins) and the addon's whole suite again, all in that registry."""
-    db = f"{TEST_DB}_oca"
+def tests_on_own_db(odoo, env, tally, http, name, modules, tags, own_module, check=None):
+    """Install `modules` on a database of their own (named after the last)
+    and run the tests of `tags` there; `check(db)`, if any, looks at the
+    database before it is dropped."""
+    db = f"{TEST_DB}_{modules[-1]}"
     drop_db(env, db)
-    tags = [f"/{ADDON}", f"/{BRIDGE}", f"oca_with_funnel/{BRIDGE}"]
-    odoo_tests(
-        "with crm_stage_probability",
-        odoo_cmd(
-            odoo,
-            "-d",
-            db,
-            "-i",
-            f"{ADDON},crm_stage_probability",
-            f"--test-tags={','.join(tags)}",
-            "--stop-after-init",
-            *http,
-        ),
-        env,
-        tally,
-        ADDON,  # also the start of the bridge's name: a skip in either fails
+    cmd = odoo_cmd(
+        odoo, "-d", db, "-i", ",".join(modules), f"--test-tags={','.join(tags)}", "--stop-after-init", *http
     )
+    odoo_tests(name, cmd, env, tally, own_module)
+    if check:
+        check(db)
+    drop_db(env, db)
+
+
+def check_bridge_installed(env, tally, db):
     if not addon_installed(env, db, BRIDGE):
         say(f"{BRIDGE} did not install by itself beside crm_stage_probability")
         tally.add(f"{BRIDGE} auto-install", 0, 1)
-    drop_db(env, db)
-
-
-def peer_tests(odoo, env, tally, http):
-    """Odoo's modules built on crm and the addon installed together, then
-    the test classes of those modules run with the addon in the registry
-    (the post-install twins of test_sales_funnel_peers)."""
-    db = f"{TEST_DB}_peers"
-    drop_db(env, db)
-    odoo_tests(
-        "crm's peer suites",
-        odoo_cmd(
-            odoo, "-d", db, "-i", PEERS, f"--test-tags=peers_with_funnel/{PEERS}", "--stop-after-init", *http
-        ),
-        env,
-        tally,
-        PEERS,
-    )
-    drop_db(env, db)
 
 
 def cmd_test(args):
@@ -701,29 +675,33 @@ def cmd_test(args):
         )
         # test_crm_full's query counts (creating leads as a form, an import
         # and a batch would) with the addon installed beside it
-        full_db = f"{TEST_DB}_crm_full"
-        drop_db(env, full_db)
-        odoo_tests(
-            "test_crm_full query counts",
-            odoo_cmd(
-                odoo,
-                "-d",
-                full_db,
-                "-i",
-                f"{ADDON},test_crm_full",
-                "--test-tags=crm_performance/test_crm_full",
-                "--stop-after-init",
-                *http,
-            ),
+        tests_on_own_db(
+            odoo, env, tally, http, "test_crm_full query counts", [ADDON, "test_crm_full"],
+            ["crm_performance/test_crm_full"], ADDON,
+        )  # fmt: skip
+    if not args.no_oca:
+        # OCA's crm_stage_probability, the addon and the bridge together: the
+        # bridge's tests, crm_stage_probability's own (post-install twins) and
+        # the addon's whole suite again, all in that registry
+        tests_on_own_db(
+            odoo, env, tally, http, "with crm_stage_probability", [ADDON, "crm_stage_probability"],
+            [f"/{ADDON}", f"/{BRIDGE}", f"oca_with_funnel/{BRIDGE}"],
+            ADDON,  # also the start of the bridge's name: a skip in either fails
+            check=lambda db: check_bridge_installed(env, tally, db),
+        )  # fmt: skip
+    if not args.no_peers:
+        # Odoo's modules built on crm with the addon: their test classes run
+        # in that registry (the post-install twins of test_sales_funnel_peers)
+        tests_on_own_db(
+            odoo,
             env,
             tally,
-            ADDON,
+            http,
+            "crm-dependent suites",
+            [PEERS],
+            [f"peers_with_funnel/{PEERS}"],
+            PEERS,
         )
-        drop_db(env, full_db)
-    if not args.no_oca:
-        bridge_tests(odoo, env, tally, http)
-    if not args.no_peers:
-        peer_tests(odoo, env, tally, http)
     harness_tests(env, tally)
     for problem in tally.problems:
         say(problem)
