@@ -1,6 +1,8 @@
 from collections import defaultdict
 
-from odoo import api, models, tools
+from odoo import api, models
+
+from odoo.addons.crm.models.crm_lead import CrmLead as CrmLeadOfCrm
 
 
 class CrmLead(models.Model):
@@ -51,7 +53,5 @@ class CrmLead(models.Model):
         for good. Its rule holds on the stages that apply it."""
         on_change = self.filtered(lambda lead: lead.stage_id.on_change)
         super(CrmLead, on_change)._compute_is_automated_probability()
-        for lead in self - on_change:  # crm's own rule
-            lead.is_automated_probability = (
-                tools.float_compare(lead.probability, lead.automated_probability, 2) == 0
-            )
+        # crm's own rule, past crm_stage_probability's override of it
+        CrmLeadOfCrm._compute_is_automated_probability(self - on_change)
