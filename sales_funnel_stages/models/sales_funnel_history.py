@@ -262,6 +262,13 @@ class SalesFunnelHistory(models.Model):
             return "skip"
         return "advance"
 
+    # The columns `_backfill` writes, in order, with their SQL types.
+    BACKFILL_COLUMNS = {
+        "lead_id": "int4", "date": "timestamp", "kind": "varchar", "from_stage_id": "int4", "to_stage_id": "int4",
+        "from_step_id": "int4", "to_step_id": "int4", "user_id": "int4", "team_id": "int4", "company_id": "int4",
+        "expected_revenue": "numeric", "weighted_revenue": "numeric", "changed_by_id": "int4", "backfilled": "bool",
+    }  # fmt: skip
+
     @api.model
     def _backfill(self, lead_ids, build):
         """The history of `lead_ids` from before the install (`build`: where
@@ -333,15 +340,18 @@ class SalesFunnelHistory(models.Model):
                 if date
             ]  # fmt: skip
         if rows:
+            # one array per column: thousands of rows per chunk, which
+            # psycopg2 adapts in C as arrays, in Python as tuples
             self.env.cr.execute(
                 SQL(
-                    """
-                    INSERT INTO sales_funnel_history (
-                        lead_id, date, kind, from_stage_id, to_stage_id, from_step_id, to_step_id, user_id,
-                        team_id, company_id, expected_revenue, weighted_revenue, changed_by_id, backfilled)
-                    VALUES %s
-                    """,
-                    SQL(", ").join(SQL("%s", row) for row in rows),
+                    "INSERT INTO sales_funnel_history (%s) SELECT * FROM unnest(%s)",
+                    SQL(", ").join(SQL.identifier(column) for column in self.BACKFILL_COLUMNS),
+                    SQL(", ").join(
+                        SQL("%s::%s[]", list(values), SQL(column_type))
+                        for values, column_type in zip(
+                            zip(*rows, strict=True), self.BACKFILL_COLUMNS.values(), strict=True
+                        )
+                    ),
                 )
             )
         self.invalidate_model()
