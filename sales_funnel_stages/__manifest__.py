@@ -2,7 +2,7 @@
     "name": "Sales Funnel Stages",
     "summary": "Six-step sales funnel on Odoo CRM: stage weights, MAN "
     "qualification, A/B/C/D tiers, funnel analytics",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Sales/CRM",
     "author": "Sales Funnel Stages contributors",
     "license": "LGPL-3",
@@ -11,6 +11,7 @@
         "security/ir.model.access.csv",
         "security/sales_funnel_security.xml",
         "data/sales_funnel_step_data.xml",
+        "data/mail_activity_plan_data.xml",
         "data/crm_lost_reason_data.xml",
         "data/ir_cron_data.xml",
         "data/sales_funnel_weekly_report_templates.xml",

@@ -29,6 +29,7 @@ NEW_COLUMNS = [
     ("crm_lead", "man_need_note", "varchar", None, False),
     ("crm_lead", "man_class", "varchar", "not_assessed", False),
     ("crm_team", "funnel_probability_mode", "varchar", "automatic", True),
+    ("crm_team", "funnel_key_step_mode", "varchar", "propose", True),
 ]
 
 

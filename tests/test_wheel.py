@@ -31,7 +31,7 @@ def test_wheel_installs_the_addon(odoo, fresh_db, tmp_path):
     )  # fmt: skip
     assert build.returncode == 0, build.stdout + build.stderr
     [wheel] = dist.glob("*.whl")
-    assert wheel.name.startswith("odoo_addon_sales_funnel_stages-19.0.1.2.0"), wheel.name
+    assert wheel.name.startswith("odoo_addon_sales_funnel_stages-19.0.1.3.0"), wheel.name
 
     # a new virtualenv: Odoo's own dependencies are those of the project's
     # (Odoo is no distribution here), the addon is the wheel's alone

@@ -273,7 +273,7 @@ class CrmLead(models.Model):
         for lead in self:
             lead.priority_tier_action = actions.get(lead.priority_tier, False)
 
-    @api.depends("stage_id", "team_id", "man_need", "man_authority")
+    @api.depends("stage_id", "team_id", "man_need", "man_authority", "activity_ids")
     def _compute_funnel_gate_status(self):
         steps = self.env["sales.funnel.step"].search([])
         for lead in self:
@@ -300,6 +300,11 @@ class CrmLead(models.Model):
             missing.append(self.env._("Need is not confirmed"))
         if step.requires_authority and vals.get("man_authority", self.man_authority) != "yes":
             missing.append(self.env._("Authority is not identified"))
+        if step.requires_key_steps:
+            missing += [
+                self.env._("key step “%(key_step)s” is not done", key_step=name)
+                for name in self._funnel_missing_key_steps(step)
+            ]
         return missing
 
     def _funnel_gate_refusal(self, from_stage, to_stage, vals=None):
@@ -333,7 +338,8 @@ class CrmLead(models.Model):
             return False
         return self.env._(
             "“%(lead)s” cannot move forward to “%(stage)s” (funnel step “%(step)s”): "
-            "%(missing)s. Update its MAN qualification in the Funnel tab first.",
+            "%(missing)s. Update its MAN qualification in the Funnel tab, or mark the previous step's "
+            "key steps done, first.",
             lead=self.name,
             stage=to_stage.name,
             step=step.name,
@@ -346,9 +352,7 @@ class CrmLead(models.Model):
         self.ensure_one()
         if not self.team_id.use_funnel_gates:
             return False
-        steps = self.env["sales.funnel.step"].search(
-            ["|", ("requires_need", "=", True), ("requires_authority", "=", True)]
-        )
+        steps = self.env["sales.funnel.step"].search([]).filtered(lambda step: step._funnel_is_gated())
         return any(self._funnel_missing_gates(step) for step in steps)
 
     @api.onchange("stage_id")

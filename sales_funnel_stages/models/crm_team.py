@@ -20,6 +20,14 @@ class CrmTeam(models.Model):
         help="Refuse to move an opportunity forward into a funnel step whose gates it does not "
         "meet (Need confirmed, Authority identified). Moving backward is always allowed.",
     )
+    funnel_key_step_mode = fields.Selection(
+        [("propose", "Propose"), ("schedule", "Schedule automatically"), ("none", "Nothing")],
+        string="Key Steps",
+        default="propose",
+        required=True,
+        help="When an opportunity enters a funnel step that has a key-steps plan: propose the plan on "
+        "its form (one click schedules it), schedule it at once for the salesperson, or nothing.",
+    )
 
     # Quota basis and funnel health (funnel method, sections 2 and 8)
     funnel_open_count = fields.Integer(string="Active Opportunities", compute="_compute_funnel_pipeline")

@@ -48,6 +48,18 @@ class SalesFunnelStep(models.Model):
         help="The checklist a salesperson works through in this step.",
     )
 
+    guidance = fields.Text(
+        translate=True,
+        help="What this step is for and how to work it, shown on the opportunity's form.",
+    )
+    activity_plan_id = fields.Many2one(
+        "mail.activity.plan",
+        string="Key Steps Plan",
+        domain=[("res_model", "=", "crm.lead")],
+        help="The activities of the step's key steps, proposed or scheduled (as the sales team "
+        "chooses) when an opportunity enters the step; their progress shows on the opportunity.",
+    )
+
     requires_need = fields.Boolean(
         string="Requires Need Confirmed",
         help="Stage gate: an opportunity enters this step only once its Need (MAN) is confirmed.",
@@ -56,6 +68,12 @@ class SalesFunnelStep(models.Model):
         string="Requires Authority Identified",
         help="Stage gate: an opportunity enters this step only once who holds the Authority (MAN) "
         "is identified.",
+    )
+
+    requires_key_steps = fields.Boolean(
+        string="Requires Previous Key Steps Done",
+        help="Stage gate: an opportunity enters this step only once the key-step activities of "
+        "the step before it are done.",
     )
 
     target_conversion = fields.Float(
@@ -128,13 +146,17 @@ class SalesFunnelStep(models.Model):
     @tools.ormcache()
     def _funnel_positions(self):
         """{step id: (position, sequence, gated)}, positions in the funnel's
-        order, gated: the step requires Need or Authority. Read on every
-        recorded move, cached until the steps change."""
+        order, gated: the step requires Need, Authority or the previous key
+        steps. Read on every recorded move, cached until the steps change."""
         steps = self.sudo().search([])
         return {
-            step.id: (position, step.sequence, step.requires_need or step.requires_authority)
+            step.id: (position, step.sequence, step._funnel_is_gated())
             for position, step in enumerate(steps, start=1)
         }
+
+    def _funnel_is_gated(self):
+        self.ensure_one()
+        return self.requires_need or self.requires_authority or self.requires_key_steps
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -154,7 +176,7 @@ class SalesFunnelStep(models.Model):
             stages = stages.search([("funnel_step_id", "in", self.ids)])
         old_weights = stages._funnel_weights()
         result = super().write(vals)
-        if reordered or {"requires_need", "requires_authority"} & vals.keys():
+        if reordered or {"requires_need", "requires_authority", "requires_key_steps"} & vals.keys():
             self.env.registry.clear_cache()
         stages._funnel_propagate_weights(old_weights)
         if reordered:
