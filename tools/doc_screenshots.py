@@ -33,7 +33,8 @@ USERS = [
 ]
 LANG_SUFFIX = {"en_US": "en", "zh_CN": "zh", "zh_TW": "tw"}
 # (name, roles, path, CSS to wait for, CSS to click): {team} and {lead} are
-# the demo's Direct Sales team and one of its opportunities
+# the demo's Direct Sales team and one of its opportunities, {step} the needs
+# analysis step
 SCREENS = [
     ("pipeline", ("sales", "manager"), "/odoo/action-crm.crm_case_form_view_salesteams_opportunity?active_id={team}",
      ".o_kanban_record", ()),
@@ -44,7 +45,11 @@ SCREENS = [
      ("a[name=funnel_health]",)),
     ("funnel-export", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_export_action",
      ".modal .o_form_view", ()),
+    ("team-sales-funnel", ("manager",), "/odoo/action-sales_team.crm_team_action_config/{team}", ".o_form_view",
+     ("a[name=sales_funnel]",)),
     ("funnel-steps", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_step_action", ".o_list_view", ()),
+    ("funnel-step-form", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_step_action/{step}",
+     ".o_form_view", ()),
     ("stage-mapping", ("manager",), "/odoo/action-sales_funnel_stages.crm_stage_action_funnel_mapping",
      ".o_list_view", ()),
     ("funnel-settings", ("admin",), "/odoo/settings#crm", "#funnel_tier_thresholds",
@@ -130,7 +135,9 @@ def main():
     parser.add_argument("--out", default="docs/images")
     parser.add_argument("--only", nargs="*", help="these screens only (their names above)")
     args = parser.parse_args()
-    team, leads = prepare(Odoo(args.url, args.db))
+    odoo = Odoo(args.url, args.db)
+    team, leads = prepare(odoo)
+    step = odoo.ref("sales_funnel_stages.sales_funnel_step_needs")
     browser = Browser(1440, 900)
     try:
         for login, lang, _group, role in USERS:
@@ -138,7 +145,9 @@ def main():
             for name, roles, path, wait, clicks in SCREENS:
                 if role in roles and (not args.only or name in args.only):
                     out = Path(args.out) / f"{name}-{role}_{LANG_SUFFIX[lang]}.png"
-                    browser.shoot(args.url + path.format(team=team, lead=leads[login]), wait, out, clicks)
+                    browser.shoot(
+                        args.url + path.format(team=team, lead=leads[login], step=step), wait, out, clicks
+                    )
                     print(out)
     finally:
         browser.close()
