@@ -26,6 +26,7 @@
         "views/crm_lead_buying_role_views.xml",
         "views/sales_funnel_plan_views.xml",
         "report/sales_funnel_diagnosis_views.xml",
+        "report/sales_funnel_weight_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],

@@ -48,6 +48,8 @@ SCREENS = [
     ("team-sales-funnel", ("manager",), "/odoo/action-sales_team.crm_team_action_config/{team}", ".o_form_view",
      ("a[name=sales_funnel]",)),
     ("funnel-steps", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_step_action", ".o_list_view", ()),
+    ("measured-weights", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_weight_action",
+     ".o_list_view", ()),
     ("funnel-step-form", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_step_action/{step}",
      ".o_form_view", ()),
     ("stage-mapping", ("manager",), "/odoo/action-sales_funnel_stages.crm_stage_action_funnel_mapping",

@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
 
 from ..definitions import WON_STEP
@@ -178,3 +180,101 @@ class CrmTeam(models.Model):
             stage._funnel_set_rotting_threshold()
             created |= stage
         return created
+
+    # ------------------------------------------------------------ measured weights
+
+    @api.readonly
+    def action_funnel_measured_weights(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_funnel_stages.sales_funnel_weight_action"
+        )
+        action["domain"] = [("team_id", "=", self.id)]
+        return action
+
+    def action_funnel_adopt_measured_weights(self):
+        """Give the team's own stages of each step the win rate measured on
+        enough decided opportunities (won steps excluded), as custom weights.
+        Stages the team shares with others, or with every team, keep theirs
+        (they weigh for the others too). Logged on the team with the weights before: set them
+        back to undo."""
+        self.ensure_one()
+        self.env["crm.stage"].check_access("write")
+        company = self.company_id or self.env.company
+        rows = (
+            self.env["sales.funnel.weight"]
+            .search([("team_id", "=", self.id), ("company_id", "=", company.id)])
+            ._adoptable()
+        )
+        changes, shared = [], self.env["crm.stage"]
+        for row in rows:
+            stages = self.env["crm.stage"].search(
+                [
+                    ("funnel_step_id", "=", row.step_id.id),
+                    "|",
+                    ("team_ids", "=", False),
+                    ("team_ids", "in", self.ids),
+                ]
+            )
+            own = stages.filtered(lambda stage: stage.team_ids == self)
+            shared |= stages - own
+            weight = round(row.measured_weight, 2)
+            changes += [
+                (row, stage, stage.funnel_weight, weight) for stage in own if stage.funnel_weight != weight
+            ]
+        if not changes:
+            return self._funnel_notify(
+                self.env._("No weight to adopt: no step of %(team)s has a measured win rate that differs from "
+                           "its own stages' weights on enough decided opportunities.", team=self.name)
+            )  # fmt: skip
+        # raised from the last step back, then lowered from the first on, so
+        # that the pipeline's order of weights holds after every write
+        raised = sorted((c for c in changes if c[3] > c[2]), key=lambda c: c[0].step_sequence, reverse=True)
+        lowered = sorted((c for c in changes if c[3] < c[2]), key=lambda c: c[0].step_sequence)
+        for _row, stage, _before, weight in raised + lowered:
+            stage.write({"funnel_weight_custom": True, "funnel_weight": weight})
+        self._funnel_log_adoption(changes, shared, company)
+        return self._funnel_notify(
+            self.env._("%(count)s stage weights of %(team)s adopted from the measured win rates.",
+                       count=len(changes), team=self.name),
+            kind="success",
+        )  # fmt: skip
+
+    def _funnel_log_adoption(self, changes, shared, company):
+        lines = Markup().join(
+            Markup("<li>%s</li>")
+            % self.env._(
+                "%(stage)s (%(step)s): %(before)s%% → %(after)s%%, measured on %(decided)s decided opportunities",
+                stage=stage.name,
+                step=row.step_id.name,
+                before=before,
+                after=after,
+                decided=row.decided_count,
+            )
+            for row, stage, before, after in changes
+        )
+        body = Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._(
+                "Stage weights adopted from the win rates measured over the last %(months)s months (to undo, "
+                "set the weights before back under Stage Mapping):",
+                months=company.funnel_weight_months,
+            ),
+            lines,
+        )
+        if shared:
+            body += Markup("<p>%s</p>") % self.env._(
+                "Shared with other teams, kept: %(stages)s.", stages=", ".join(shared.mapped("name"))
+            )
+        self.message_post(body=body)
+
+    def _funnel_notify(self, message, kind="info"):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": message,
+                "type": kind,
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

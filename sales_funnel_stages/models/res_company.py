@@ -84,6 +84,44 @@ class ResCompany(models.Model):
         "opportunities left the step, forward or lost; below that, the conversion derived from the "
         "stage weights.",
     )
+    # Measured weights (sales.funnel.weight): the win rate of each step
+    # against its declared weight.
+    funnel_weight_months = fields.Integer(
+        string="Measured Over (Months)",
+        default=12,
+        help="A step's measured win rate counts the opportunities that entered it in this many past months.",
+    )
+    funnel_weight_drift_points = fields.Float(
+        string="Drift Above (Points)",
+        default=15.0,
+        help="Flag a step whose measured win rate differs from its declared weight by more than this many "
+        "percentage points.",
+    )
+    funnel_weight_min_decided = fields.Integer(
+        string="Drift From (Decided Opportunities)",
+        default=30,
+        help="Flag drift, and let a team adopt a measured weight, once at least this many of the step's "
+        "opportunities are won or lost.",
+    )
+
+    @api.constrains("funnel_weight_months", "funnel_weight_drift_points", "funnel_weight_min_decided")
+    def _check_funnel_weight_thresholds(self):
+        for company in self:
+            if company.funnel_weight_months < 1 or company.funnel_weight_min_decided < 1:
+                raise ValidationError(
+                    self.env._(
+                        "The measured weights of %(company)s need a window of at least one month and at least "
+                        "one decided opportunity.",
+                        company=company.name,
+                    )
+                )
+            if not 0 <= company.funnel_weight_drift_points <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The drift threshold of %(company)s must be between 0 and 100 points.",
+                        company=company.name,
+                    )
+                )
 
     @api.constrains(
         "funnel_health_months",

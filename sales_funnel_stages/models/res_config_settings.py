@@ -30,6 +30,9 @@ class ResConfigSettings(models.TransientModel):
     )
     funnel_health_small_share = fields.Float(related="company_id.funnel_health_small_share", readonly=False)
     funnel_health_idle_days = fields.Integer(related="company_id.funnel_health_idle_days", readonly=False)
+    funnel_weight_months = fields.Integer(related="company_id.funnel_weight_months", readonly=False)
+    funnel_weight_drift_points = fields.Float(related="company_id.funnel_weight_drift_points", readonly=False)
+    funnel_weight_min_decided = fields.Integer(related="company_id.funnel_weight_min_decided", readonly=False)
     funnel_plan_min_transitions = fields.Integer(
         related="company_id.funnel_plan_min_transitions", readonly=False
     )

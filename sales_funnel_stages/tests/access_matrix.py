@@ -56,6 +56,8 @@ CELLS = [
     ("Plan lines",                    "write",                          "NNNYNNN"),
     ("Plan lines",                    "create",                         "NNNYNNN"),
     ("Plan lines",                    "unlink",                         "NNNYNNN"),
+    ("Measured weights",              "read",                           "NYYYYNN"),
+    ("Measured weights",              "adopt for a team",               "NNNYNNN"),
     ("Funnel health",                 "read",                           "YYYYYNN"),
     ("Funnel health",                 "deals won without history",      "NNNYNNN"),
     ("Buying roles",                  "read",                           "YYYYYNN"),

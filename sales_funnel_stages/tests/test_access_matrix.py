@@ -313,6 +313,12 @@ class TestAccessMatrix(HttpCase):
             ("Plan lines", "unlink"): lambda env, role: (
                 env["sales.funnel.plan.member"].browse(self._spare_line().id).unlink()
             ),
+            ("Measured weights", "read"): lambda env, role: {
+                row["company_id"][0] for row in env["sales.funnel.weight"].search_read([], ["company_id"])
+            },
+            ("Measured weights", "adopt for a team"): lambda env, role: (
+                env["crm.team"].browse(self.team["a"].id).action_funnel_adopt_measured_weights()
+            ),
             ("Funnel health", "read"): self._health,
             ("Funnel health", "deals won without history"): lambda env, role: (
                 env["sales.funnel.diagnosis"].search([]).action_open_won_without_history()
@@ -473,6 +479,11 @@ class TestAccessMatrix(HttpCase):
             },
             ("Plan lines", "read"): {
                 self.plan[company].id
+                for company in ("a", "b")
+                if self.company[company] in self._companies_of(role)
+            },
+            ("Measured weights", "read"): {
+                self.company[company].id
                 for company in ("a", "b")
                 if self.company[company] in self._companies_of(role)
             },
