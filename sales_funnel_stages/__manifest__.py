@@ -27,6 +27,7 @@
         "views/sales_funnel_plan_views.xml",
         "report/sales_funnel_diagnosis_views.xml",
         "report/sales_funnel_weight_views.xml",
+        "report/sales_funnel_forecast_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],

@@ -34,7 +34,7 @@ USERS = [
 LANG_SUFFIX = {"en_US": "en", "zh_CN": "zh", "zh_TW": "tw"}
 # (name, roles, path, CSS to wait for, CSS to click): {team} and {lead} are
 # the demo's Direct Sales team and one of its opportunities, {step} the needs
-# analysis step
+# analysis step, {plan} a plan of the team for the current quarter
 SCREENS = [
     ("pipeline", ("sales", "manager"), "/odoo/action-crm.crm_case_form_view_salesteams_opportunity?active_id={team}",
      ".o_kanban_record", ()),
@@ -48,6 +48,10 @@ SCREENS = [
     ("team-sales-funnel", ("manager",), "/odoo/action-sales_team.crm_team_action_config/{team}", ".o_form_view",
      ("a[name=sales_funnel]",)),
     ("funnel-steps", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_step_action", ".o_list_view", ()),
+    ("forecast", ("sales", "manager"), "/odoo/action-sales_funnel_stages.sales_funnel_forecast_action",
+     ".o_pivot table", ()),
+    ("plan-forecast", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_plan_action/{plan}",
+     ".o_form_view", ()),
     ("measured-weights", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_weight_action",
      ".o_list_view", ()),
     ("funnel-step-form", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_step_action/{step}",
@@ -140,6 +144,9 @@ def main():
     odoo = Odoo(args.url, args.db)
     team, leads = prepare(odoo)
     step = odoo.ref("sales_funnel_stages.sales_funnel_step_needs")
+    plan = odoo.call("sales.funnel.plan", "search", [("team_id", "=", team)], limit=1) or [
+        odoo.call("sales.funnel.plan", "create", {"team_id": team, "target_amount": 600000.0})
+    ]
     browser = Browser(1440, 900)
     try:
         for login, lang, _group, role in USERS:
@@ -148,7 +155,10 @@ def main():
                 if role in roles and (not args.only or name in args.only):
                     out = Path(args.out) / f"{name}-{role}_{LANG_SUFFIX[lang]}.png"
                     browser.shoot(
-                        args.url + path.format(team=team, lead=leads[login], step=step), wait, out, clicks
+                        args.url + path.format(team=team, lead=leads[login], step=step, plan=plan[0]),
+                        wait,
+                        out,
+                        clicks,
                     )
                     print(out)
     finally:

@@ -25,6 +25,12 @@ PLAN_MODES = [
 HISTORY_MONTHS = 12
 
 
+FORECAST_FIELDS = [
+    "forecast_won", "forecast_open", "forecast_likely", "forecast_spread", "forecast_overdue",
+    "forecast_overdue_count",
+]  # fmt: skip
+
+
 def required_before(required_next, conversion):
     """Funnel method, section 3: the opportunities a step needs so that
     `required_next` reach the next step at `conversion` percent, rounded up.
@@ -122,6 +128,29 @@ class SalesFunnelPlan(models.Model):
         ],
     )
     member_ids = fields.One2many("sales.funnel.plan.member", "plan_id", string="Salespeople", copy=True)
+
+    # The period's forecast (sales.funnel.forecast), against the target
+    forecast_won = fields.Monetary(string="Won to Date", compute="_compute_forecast")
+    forecast_open = fields.Monetary(
+        string="Weighted Open", compute="_compute_forecast", help="Open opportunities expected to close in the "
+        "period (from today), times their stage weight."
+    )  # fmt: skip
+    forecast_likely = fields.Monetary(
+        string="Likely", compute="_compute_forecast", help="Won plus weighted open."
+    )
+    forecast_spread = fields.Monetary(
+        string="Spread (±)",
+        compute="_compute_forecast",
+        help="The forecast's standard deviation: the square root of the sum of amount² x p x (1 - p) over the "
+        "open opportunities of the period, p being the stage weight.",
+    )
+    forecast_overdue = fields.Monetary(
+        string="Overdue (Weighted)",
+        compute="_compute_forecast",
+        help="Open opportunities whose expected closing has passed, weighted: in no month until their date is "
+        "set again.",
+    )
+    forecast_overdue_count = fields.Integer(string="Overdue Opportunities", compute="_compute_forecast")
     coverage_ids = fields.One2many("sales.funnel.plan.coverage", "plan_id", string="Coverage by Salesperson")
 
     # ------------------------------------------------------------ defaults
@@ -176,6 +205,38 @@ class SalesFunnelPlan(models.Model):
                 plan.deals_needed = math.ceil(round(plan.target_amount / plan.average_deal_size, 6))
             else:
                 plan.deals_needed = 0
+
+    @api.depends("team_id", "user_id", "date_from", "date_to")
+    def _compute_forecast(self):
+        Forecast = self.env["sales.funnel.forecast"]
+        for plan in self:
+            scope = (
+                plan._scope_domain() & Domain("company_id", "=", plan.company_id.id) if plan.team_id else None
+            )
+            if not scope or not plan.date_from or not plan.date_to:
+                plan.update(dict.fromkeys(FORECAST_FIELDS, 0))
+                continue
+            [(won, weighted, spread)] = Forecast._read_group(
+                scope & Domain("month", ">=", plan.date_from) & Domain("month", "<=", plan.date_to),
+                aggregates=["won_amount:sum", "weighted_amount:sum", "spread:sum"],
+            )
+            [(overdue, overdue_count)] = Forecast._read_group(
+                scope & Domain("status", "=", "overdue"), aggregates=["weighted_amount:sum", "__count"]
+            )
+            plan.forecast_won, plan.forecast_open, plan.forecast_spread = won or 0, weighted or 0, spread or 0
+            plan.forecast_likely = plan.forecast_won + plan.forecast_open
+            plan.forecast_overdue, plan.forecast_overdue_count = overdue or 0, overdue_count
+
+    def action_open_forecast(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_funnel_stages.sales_funnel_forecast_action"
+        )
+        action["domain"] = [("team_id", "=", self.team_id.id)]
+        if self.user_id:
+            action["domain"].append(("user_id", "=", self.user_id.id))
+        action["context"] = {"search_default_groupby_month": 1}
+        return action
 
     # ------------------------------------------------------------ history
 

@@ -2,3 +2,4 @@ from . import sales_funnel_sql_view
 from . import sales_funnel_report
 from . import sales_funnel_diagnosis
 from . import sales_funnel_weight
+from . import sales_funnel_forecast

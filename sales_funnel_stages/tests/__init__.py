@@ -12,6 +12,7 @@ from . import test_lead_funnel
 from . import test_man
 from . import test_key_steps
 from . import test_measured_weights
+from . import test_forecast
 from . import test_priority_tier
 from . import test_stage_weights
 from . import test_buying_roles

@@ -56,6 +56,8 @@ CELLS = [
     ("Plan lines",                    "write",                          "NNNYNNN"),
     ("Plan lines",                    "create",                         "NNNYNNN"),
     ("Plan lines",                    "unlink",                         "NNNYNNN"),
+    ("Forecast by month",             "read",                           "YYYYYNN"),
+    ("Forecast by month",             "write",                          "NNNNNNN"),
     ("Measured weights",              "read",                           "NYYYYNN"),
     ("Measured weights",              "adopt for a team",               "NNNYNNN"),
     ("Funnel health",                 "read",                           "YYYYYNN"),

@@ -313,6 +313,12 @@ class TestAccessMatrix(HttpCase):
             ("Plan lines", "unlink"): lambda env, role: (
                 env["sales.funnel.plan.member"].browse(self._spare_line().id).unlink()
             ),
+            ("Forecast by month", "read"): lambda env, role: self._names_of_ids(
+                row["lead_id"][0] for row in env["sales.funnel.forecast"].search_read([], ["lead_id"])
+            ),
+            ("Forecast by month", "write"): lambda env, role: (
+                env["sales.funnel.forecast"].search([], limit=1).write({"expected_revenue": 1.0})
+            ),
             ("Measured weights", "read"): lambda env, role: {
                 row["company_id"][0] for row in env["sales.funnel.weight"].search_read([], ["company_id"])
             },
@@ -482,6 +488,7 @@ class TestAccessMatrix(HttpCase):
                 for company in ("a", "b")
                 if self.company[company] in self._companies_of(role)
             },
+            ("Forecast by month", "read"): visible,
             ("Measured weights", "read"): {
                 self.company[company].id
                 for company in ("a", "b")
