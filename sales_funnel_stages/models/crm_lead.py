@@ -301,7 +301,11 @@ class CrmLead(models.Model):
                 continue
             current = lead.stage_id.funnel_step_id.sequence or 0
             next_step = steps.filtered(lambda step, current=current: step.sequence > current)[:1]
-            missing = lead._funnel_missing_gates(next_step) if next_step else []
+            missing = (
+                lead._funnel_missing_gates(next_step, leaving=lead.stage_id.funnel_step_id)
+                if next_step
+                else []
+            )
             if missing:
                 lead.funnel_gate_status = self.env._(
                     "To enter “%(step)s”: %(missing)s.", step=next_step.name, missing=", ".join(missing)
@@ -315,15 +319,16 @@ class CrmLead(models.Model):
         for lead in self:
             types = lead.stage_id.funnel_step_id.activity_plan_id.template_ids.activity_type_id
             lead.funnel_key_steps_total = len(types)
-            lead.funnel_key_steps_done = len(types & done.get(lead.id, types.browse()))
-            lead.funnel_key_steps_planned = bool(types & planned.get(lead.id, types.browse()))
+            # by the saved record's id: the form's onchange computes on a new record
+            lead.funnel_key_steps_done = len(types & done.get(lead._origin.id, types.browse()))
+            lead.funnel_key_steps_planned = bool(types & planned.get(lead._origin.id, types.browse()))
 
     def _funnel_key_step_activities(self, plans):
         """({lead id: activity types done}, {lead id: activity types
         scheduled, done or not}) among the key steps of `plans`: one query."""
         types = plans.template_ids.activity_type_id
         done, planned = {}, {}
-        lead_ids = [lead_id for lead_id in self.ids if lead_id]
+        lead_ids = [lead_id for lead_id in self._origin.ids if lead_id]
         if not types or not lead_ids:
             return done, planned
         # counted, not shown: the leads are the user's to read, their activities may be another's
@@ -347,16 +352,15 @@ class CrmLead(models.Model):
                 done[lead_id] = done.get(lead_id, empty) | activity_type
         return done, planned
 
-    def _funnel_missing_key_steps(self, step):
-        """Names of the key steps of the step before `step` (in the funnel's
-        order) that this lead has not done: the gate of a step that requires
-        them."""
+    def _funnel_missing_key_steps(self, leaving):
+        """Names of the key steps of the step the lead is `leaving` that it
+        has not done: the gate of a later step that requires them (the step
+        it is in is the one whose key steps it was proposed)."""
         self.ensure_one()
-        positions = self.env["sales.funnel.step"]._funnel_positions()
-        position = positions.get(step.id, (0,))[0]
-        previous = step.browse(other for other, (at, *_rest) in positions.items() if at == position - 1)
-        types = previous.activity_plan_id.template_ids.activity_type_id
-        done = self._funnel_key_step_activities(previous.activity_plan_id)[0].get(self.id, types.browse())
+        types = leaving.activity_plan_id.template_ids.activity_type_id
+        done = self._funnel_key_step_activities(leaving.activity_plan_id)[0].get(
+            self._origin.id, types.browse()
+        )
         return (types - done).mapped("name")
 
     # ------------------------------------------------------------ scheduling
@@ -367,17 +371,23 @@ class CrmLead(models.Model):
 
     def _funnel_schedule_key_steps(self):
         """Schedule the key-step plan of each lead's current step, through
-        Odoo's plan launcher, for the lead's salesperson (else whoever does
-        it), in their language; leads that have this plan's activities
-        already (a step entered again) keep them."""
+        Odoo's plan launcher (one launch per plan, assignee and company), for
+        the lead's salesperson, in their language; leads that have this
+        plan's activities already (a step entered again) keep them."""
         leads = self.filtered(lambda lead: lead.stage_id.funnel_step_id.activity_plan_id and lead.active)
         leads = leads.filtered(lambda lead: not lead.funnel_key_steps_planned)
         today = fields.Date.context_today(self)
+        # the salesperson, else the team's leader, else whoever does it when an
+        # employee (not the public user of a web form, not a portal user)
+        anyone = self.env.user if self.env.user._is_internal() else self.env.user.browse()
 
-        def plan_and_user(lead):
-            return lead.stage_id.funnel_step_id.activity_plan_id, lead.user_id or self.env.user
+        def plan_user_company(lead):
+            user = lead.user_id or lead.team_id.user_id or anyone
+            return lead.stage_id.funnel_step_id.activity_plan_id, user, lead.company_id
 
-        for (plan, user), group in leads.grouped(plan_and_user).items():
+        for (plan, user, _company), group in leads.grouped(plan_user_company).items():
+            if not user:
+                continue
             self.env["mail.activity.schedule"].with_context(lang=user.lang).create(
                 {
                     "res_model": self._name,
@@ -402,9 +412,11 @@ class CrmLead(models.Model):
 
     # ------------------------------------------------------------ stage gates
 
-    def _funnel_missing_gates(self, step, vals=None):
+    def _funnel_missing_gates(self, step, vals=None, leaving=None):
         """Human-readable list of the gates of `step` this lead does not meet
-        (with the answers of `vals` when given: those of a write under way)."""
+        (with the answers of `vals` when given: those of a write under way).
+        The key steps are those of the step it is `leaving`: a lead created
+        in a step, or won, leaves none."""
         self.ensure_one()
         vals = vals or {}
         missing = []
@@ -412,10 +424,10 @@ class CrmLead(models.Model):
             missing.append(self.env._("Need is not confirmed"))
         if step.requires_authority and vals.get("man_authority", self.man_authority) != "yes":
             missing.append(self.env._("Authority is not identified"))
-        if step.requires_key_steps:
+        if step.requires_key_steps and leaving:
             missing += [
                 self.env._("key step “%(key_step)s” is not done", key_step=name)
-                for name in self._funnel_missing_key_steps(step)
+                for name in self._funnel_missing_key_steps(leaving)
             ]
         return missing
 
@@ -445,13 +457,13 @@ class CrmLead(models.Model):
         if not team.use_funnel_gates:
             return False
         step = self.env["sales.funnel.step"].browse(to_step)
-        missing = self._funnel_missing_gates(step, vals)
+        missing = self._funnel_missing_gates(step, vals, leaving=step.browse(from_step or []))
         if not missing:
             return False
         return self.env._(
             "“%(lead)s” cannot move forward to “%(stage)s” (funnel step “%(step)s”): "
-            "%(missing)s. Update its MAN qualification in the Funnel tab, or mark the previous step's "
-            "key steps done, first.",
+            "%(missing)s. Update its MAN qualification in the Funnel tab, or mark its current step's key "
+            "steps done, first.",
             lead=self.name,
             stage=to_stage.name,
             step=step.name,
@@ -459,8 +471,9 @@ class CrmLead(models.Model):
         )
 
     def _funnel_gates_unmet_at_win(self):
-        """Whether the lead, won now, misses what a gated step asks for, on
-        a team that enforces gates."""
+        """Whether the lead, won now, misses what a gated step asks for (its
+        MAN answers: a win leaves no step for the next one), on a team that
+        enforces gates."""
         self.ensure_one()
         if not self.team_id.use_funnel_gates:
             return False

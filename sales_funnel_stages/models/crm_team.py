@@ -1,6 +1,7 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 from ..definitions import WON_STEP
 
@@ -227,12 +228,29 @@ class CrmTeam(models.Model):
                 self.env._("No weight to adopt: no step of %(team)s has a measured win rate that differs from "
                            "its own stages' weights on enough decided opportunities.", team=self.name)
             )  # fmt: skip
-        # raised from the last step back, then lowered from the first on, so
-        # that the pipeline's order of weights holds after every write
-        raised = sorted((c for c in changes if c[3] > c[2]), key=lambda c: c[0].step_sequence, reverse=True)
-        lowered = sorted((c for c in changes if c[3] < c[2]), key=lambda c: c[0].step_sequence)
-        for _row, stage, _before, weight in raised + lowered:
-            stage.write({"funnel_weight_custom": True, "funnel_weight": weight})
+
+        # raised from the end of the pipeline back, then lowered from its
+        # start on, so that the order of weights holds after every write when
+        # it holds at the end; when it does not, the stage mapping's own rule
+        # says which weights would cross
+        def place(change):
+            return change[0].step_sequence, change[1].sequence, change[1].id
+
+        raised = sorted((c for c in changes if c[3] > c[2]), key=place, reverse=True)
+        lowered = sorted((c for c in changes if c[3] < c[2]), key=place)
+        try:
+            with self.env.cr.savepoint():
+                for _row, stage, _before, weight in raised + lowered:
+                    stage.write({"funnel_weight_custom": True, "funnel_weight": weight})
+        except ValidationError as error:
+            raise UserError(
+                self.env._(
+                    "The measured weights of %(team)s cannot all be adopted: %(reason)s Adjust the weights by "
+                    "hand under Stage Mapping.",
+                    team=self.name,
+                    reason=error.args[0],
+                )
+            ) from error
         self._funnel_log_adoption(changes, shared, company)
         return self._funnel_notify(
             self.env._("%(count)s stage weights of %(team)s adopted from the measured win rates.",

@@ -72,8 +72,8 @@ class SalesFunnelStep(models.Model):
 
     requires_key_steps = fields.Boolean(
         string="Requires Previous Key Steps Done",
-        help="Stage gate: an opportunity enters this step only once the key-step activities of "
-        "the step before it are done.",
+        help="Stage gate: an opportunity moves forward into this step only once the key-step activities "
+        "of the step it leaves are done.",
     )
 
     target_conversion = fields.Float(

@@ -7,10 +7,11 @@ from odoo.tools import SQL
 
 from ..definitions import WON_STEP
 
-# Row ids: team, company and step packed, stable from one query to the next
-# (and far below 2**53 for any realistic number of teams and companies).
-TEAM_STRIDE = 1 << 24
-COMPANY_STRIDE = 1 << 8
+# Row ids: team, company and step packed, stable from one query to the next:
+# steps below 65,536, companies below 1,048,576, teams below 131,072 (the web
+# client's integers end at 2**53).
+TEAM_STRIDE = 1 << 36
+COMPANY_STRIDE = 1 << 16
 
 
 class SalesFunnelWeight(models.Model):
@@ -99,6 +100,9 @@ class SalesFunnelWeight(models.Model):
              WHERE summary.lead_type = 'opportunity'
                AND summary.date_entered >= (NOW() AT TIME ZONE 'UTC')
                    - make_interval(months => COALESCE(company.funnel_weight_months, 12))
+               -- the longest window of all companies: a bound the date index serves
+               AND summary.date_entered >= (NOW() AT TIME ZONE 'UTC') - make_interval(
+                   months => (SELECT COALESCE(MAX(funnel_weight_months), 12) FROM res_company))
              GROUP BY summary.company_id, summary.team_id, summary.step_id
             """
         )
@@ -153,6 +157,14 @@ class SalesFunnelWeight(models.Model):
                                 AND declared.team_id IS NOT DISTINCT FROM measured.team_id
             """
         )
+
+    def flush_model(self, fnames=None):
+        # the stages' weights and the companies' thresholds are read in SQL too
+        self.env["crm.stage"].flush_model(["funnel_weight", "funnel_step_id", "team_ids"])
+        self.env["res.company"].flush_model(
+            ["funnel_weight_months", "funnel_weight_drift_points", "funnel_weight_min_decided"]
+        )
+        return super().flush_model(fnames)
 
     def _read_group_select(self, aggregate_spec, query):
         """A group's measured win rate is its won over its decided, not the

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import FunnelCase
 
@@ -172,3 +172,38 @@ class TestKeySteps(FunnelCase):
         deadlines = lead.activity_ids.sorted("date_deadline").mapped("date_deadline")
         today = fields.Date.context_today(lead)
         self.assertEqual(deadlines, [today, today + timedelta(days=3), today + timedelta(days=7)])
+
+    def test_form_moves_on_once_the_key_steps_are_done(self):
+        self.step["solution"].requires_key_steps = True
+        lead = self._lead("needs")
+        lead.action_funnel_plan_key_steps()
+        lead.activity_ids.action_done()
+        with Form(lead.with_user(self.salesman)) as form:
+            self.assertEqual(form.funnel_key_steps_done, 3, "counted on the form's record too")
+            form.stage_id = self.stage["solution"]
+        self.assertEqual(lead.stage_id, self.stage["solution"])
+
+    def test_gate_asks_the_key_steps_of_the_step_left(self):
+        self.step["proposal"].requires_key_steps = True
+        lead = self._lead("identify")
+        with self.assertRaises(UserError) as refused:
+            lead.stage_id = self.stage["proposal"]  # skipping needs and solution
+        self.assertIn("Market research", str(refused.exception))
+        # created in the gated step: it leaves no step
+        created = self._lead("proposal")
+        self.assertEqual(created.stage_id, self.stage["proposal"])
+
+    def test_scheduled_for_the_team_leader_when_unassigned_in_every_company(self):
+        self.team.funnel_key_step_mode = "schedule"
+        self.team.user_id = self.manager
+        other_company = self.env["res.company"].create({"name": "Funnel Branch"})
+        self.env.user.company_ids |= other_company
+        self.team.company_id = False
+        leads = self._lead("identify", name="Here", user_id=False) | self._lead(
+            "identify", name="There", company_id=other_company.id, user_id=False
+        )
+        leads.write({"stage_id": self.stage["needs"].id})  # one write, leads of two companies
+        for lead in leads:
+            names, _offsets, users = self._key_steps(lead)
+            self.assertEqual(names, KEY_STEPS["identify"] + KEY_STEPS["needs"])
+            self.assertEqual(users, self.manager, "no salesperson: the team's leader")

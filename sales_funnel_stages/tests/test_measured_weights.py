@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import FunnelCase
@@ -126,7 +127,6 @@ class TestMeasuredWeights(FunnelCase):
         self.assertEqual(self.stage["proposal"].funnel_weight, 75.0)
         self.assertTrue(self.stage["proposal"].funnel_weight_custom)
         self.assertEqual(shared.funnel_weight, 60.0, "shared with another team: kept")
-        self.assertEqual(self.stage["after_sales"].funnel_weight, 100.0, "won: never adopted")
         log = self.team.message_ids[0].body
         self.assertIn("Team proposal", log)
         self.assertIn("60.0% → 75.0%", log)
@@ -144,3 +144,13 @@ class TestMeasuredWeights(FunnelCase):
         self.assertEqual(action["tag"], "display_notification")
         self.assertEqual(self.stage["proposal"].funnel_weight, 60.0)
         self.assertEqual(len(self.team.message_ids), messages, "nothing logged")
+
+    def test_adoption_that_would_break_the_order_of_weights_is_refused_whole(self):
+        self._declare(60.0)
+        # the next step, not measured here, weighs less than the 75 % measured
+        self.stage["negotiation"].write({"funnel_weight_custom": True, "funnel_weight": 70.0})
+        with self.assertRaises(UserError) as refused:
+            self.team.with_user(self.manager).action_funnel_adopt_measured_weights()
+        self.assertIn("cannot all be adopted", str(refused.exception))
+        self.assertIn("Team negotiation", str(refused.exception))
+        self.assertEqual(self.stage["proposal"].funnel_weight, 60.0, "nothing adopted")
