@@ -10,8 +10,8 @@
     "data": [
         "security/ir.model.access.csv",
         "security/sales_funnel_security.xml",
-        "data/sales_funnel_step_data.xml",
         "data/mail_activity_plan_data.xml",
+        "data/sales_funnel_step_data.xml",
         "data/crm_lost_reason_data.xml",
         "data/ir_cron_data.xml",
         "data/sales_funnel_weekly_report_templates.xml",
