@@ -79,6 +79,7 @@ class SalesFunnelWeeklyReport(models.AbstractModel):
                 "kpis": kpis,
                 "win_rate": self._percent(export, kpis["win_rate"]),
                 "diagnosis": self._diagnosis(export, leader, teams=teams),
+                "forecast": self._forecast(export),
             },
         )
         subject = export.env._(
@@ -110,6 +111,7 @@ class SalesFunnelWeeklyReport(models.AbstractModel):
                 "win_rate": self._percent(export, kpis["win_rate"]),
                 "weakest_conversion": self._percent(export, kpis["weakest_conversion"] or 0.0),
                 "diagnosis": self._diagnosis(export, salesperson, users=salesperson),
+                "forecast": self._forecast(export),
             },
         )
         subject = export.env._(
@@ -128,6 +130,21 @@ class SalesFunnelWeeklyReport(models.AbstractModel):
         return [row for row in rows if row["warnings"]]
 
     @api.model
+    def _forecast(self, export):
+        """The coming months' forecast lines, amounts written in the reader's
+        company currency."""
+        currency = export.env.company.currency_id
+        return [
+            dict(
+                line,
+                **{
+                    key: formatLang(export.env, line[key], currency_obj=currency)
+                    for key in ("won", "weighted", "likely", "spread")
+                },
+            )
+            for line in export._forecast()
+        ]
+
     def _percent(self, export, value):
         return f"{formatLang(export.env, value, digits=1)} %"
 

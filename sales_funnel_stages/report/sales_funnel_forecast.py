@@ -2,8 +2,16 @@
 and the spread of the forecast, over the leads as they are now. One SQL view in
 named parts; its band (low, likely, high) aggregates in SQL per group."""
 
-from odoo import fields, models
-from odoo.tools import SQL
+import math
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools import SQL, format_date
+
+# Months the workbook and the weekly mail forecast, the current one included
+FORECAST_MONTHS = 3
 
 
 class SalesFunnelForecast(models.Model):
@@ -136,3 +144,57 @@ class SalesFunnelForecast(models.Model):
             }
             return band[fname]
         return super()._read_group_select(aggregate_spec, query)
+
+    # ------------------------------------------------------------ API
+
+    @api.model
+    @api.readonly
+    def get_forecast(self, domain, factors=None, months=FORECAST_MONTHS):
+        """The forecast as the workbook and the weekly mail show it: one line
+        per month from the current one, then the overdue and the undated
+        opportunities apart. Amounts are converted by `factors` ({company id:
+        factor}, see `sales.funnel.export._currency_factors`): variances by
+        its square. Lines: {label, won, weighted, likely, spread, low, high,
+        count}."""
+        first = fields.Date.context_today(self).replace(day=1)
+        last = first + relativedelta(months=months)
+        groups = self._read_group(
+            Domain(domain)
+            & (
+                Domain("status", "in", ("overdue", "undated"))
+                | (Domain("month", ">=", first) & Domain("month", "<", last))
+            ),
+            ["status", "month:month", "company_id"],
+            ["won_amount:sum", "weighted_amount:sum", "variance:sum", "__count"],
+        )
+        sums = {}
+        for status, month, company, won, weighted, variance, count in groups:
+            factor = (factors or {}).get(company.id, 1.0)
+            key = month if status in ("open", "won") else status
+            line = sums.setdefault(key, [0.0, 0.0, 0.0, 0])
+            line[0] += won * factor
+            line[1] += weighted * factor
+            line[2] += variance * factor * factor
+            line[3] += count
+        labels = self._fields["status"]._description_selection(self.env)
+        keys = [(first + relativedelta(months=index), None) for index in range(months)]
+        keys += [(status, dict(labels)[status]) for status in ("overdue", "undated")]
+        lines = []
+        for key, label in keys:
+            won, weighted, variance, count = sums.get(key, (0.0, 0.0, 0.0, 0))
+            spread = math.sqrt(variance)
+            likely = won + weighted
+            lines.append(
+                {
+                    "label": label or format_date(self.env, key, date_format="MMMM y"),
+                    "won": won,
+                    "weighted": weighted,
+                    "likely": likely,
+                    "spread": spread,
+                    "low": likely - spread,
+                    "high": likely + spread,
+                    "count": count,
+                    "apart": bool(label),
+                }
+            )
+        return lines

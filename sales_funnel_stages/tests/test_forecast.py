@@ -1,6 +1,8 @@
+import io
 import math
 from datetime import timedelta
 
+import openpyxl
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields
@@ -104,3 +106,32 @@ class TestForecast(FunnelCase):
         )
         self.assertNotIn("Scanners", rows.lead_id.mapped("name"))
         self.assertIn("Fleet", rows.lead_id.mapped("name"))
+
+    def test_the_workbook_and_the_mail_read_the_same_lines(self):
+        lines = self.env["sales.funnel.forecast"].get_forecast([("team_id", "=", self.team.id)])
+        self.assertEqual(len(lines), 5, "three months, then overdue and undated")
+        this, following, third, overdue, undated = lines
+        self.assertEqual((this["won"], this["likely"], this["spread"]), (50000.0, 50000.0, 0.0))
+        self.assertAlmostEqual(following["likely"], 155000.0)
+        self.assertAlmostEqual(following["spread"], 110340.38, places=2)
+        self.assertAlmostEqual(following["low"], 155000.0 - following["spread"], places=2)
+        self.assertEqual((third["likely"], third["count"]), (0.0, 0))
+        self.assertEqual((overdue["label"], overdue["count"], overdue["weighted"]), ("Overdue", 1, 5000.0))
+        self.assertEqual((undated["count"], undated["weighted"]), (1, 2000.0), "8,000 at 25 %")
+        # the workbook's sheet, as the manager exports the team
+        export = (
+            self.env["sales.funnel.export"]
+            .with_user(self.manager)
+            .create({"team_ids": [(6, 0, self.team.ids)]})
+            ._in_export_companies()
+        )
+        book = openpyxl.load_workbook(io.BytesIO(export._workbook()))
+        rows = [row for row in book["Forecast"].iter_rows(values_only=True) if row[0]]
+        self.assertEqual(rows[0][:4], ("Closing Month", "Won", "Weighted Open", "Likely"))
+        sheet = {row[0]: row for row in rows[1:6]}
+        self.assertAlmostEqual(sheet[following["label"]][3], 155000.0)
+        self.assertAlmostEqual(sheet[following["label"]][4], 110340.38, places=2)
+        self.assertEqual(sheet["Overdue"][2], 5000.0)
+        # the weekly mail's section, in the reader's currency
+        mail = self.env["sales.funnel.weekly.report"]._forecast(export)
+        self.assertEqual(mail[1]["likely"], "$\xa0155,000.00")

@@ -333,7 +333,7 @@ class TestFunnelExport(FunnelExportCase):
         self.assertEqual(
             book.sheetnames,
             ["Summary", "Salesperson", "Sales Team", "Tier", "MAN Class", "Source", "Deal Size",
-             "Stage Durations", "Open Pipeline", "Transitions"],
+             "Stage Durations", "Forecast", "Open Pipeline", "Transitions"],
         )  # fmt: skip
         durations = self._rows(book["Stage Durations"])
         first = dict(zip(durations[0], durations[1], strict=True))

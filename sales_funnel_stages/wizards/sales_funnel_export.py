@@ -1,4 +1,5 @@
 import io
+from collections import defaultdict
 from datetime import date
 from urllib.parse import urlencode
 
@@ -253,6 +254,25 @@ class SalesFunnelExport(models.TransientModel):
         it: the weekly mail is built by the superuser, yet shows each
         recipient no more than they may read on screen."""
         return self.env[model_name].with_user(self.create_uid)
+
+    def _currency_factors(self):
+        """Per company (id), what converts its amounts into the report's
+        currency (the reader's company's), at today's rates as the funnel's
+        totals; amounts without a company stay as they are."""
+        currency = self.env.company.currency_id
+        today = fields.Date.context_today(self)
+        rates = (self.company_ids.currency_id | currency)._get_rates(self.env.company, today)
+        factors = defaultdict(lambda: 1.0)
+        factors.update(
+            (company.id, rates[currency.id] / rates[company.currency_id.id]) for company in self.company_ids
+        )
+        return factors
+
+    def _forecast(self):
+        """The coming months' forecast of the scope (see `sales.funnel.forecast.get_forecast`)."""
+        return self._reading("sales.funnel.forecast").get_forecast(
+            self._scope_domain(), factors=self._currency_factors()
+        )
 
     def _funnel(self, date_from, date_to, groupby=None):
         return self._reading("sales.funnel.report").get_funnel(

@@ -65,6 +65,7 @@ class FunnelWorkbook:
         for field_name, label in self.export._breakdowns():
             self._breakdown_sheet(field_name, label)
         self._durations_sheet()
+        self._forecast_sheet()
         self._pipeline_sheet()
         self._transitions_sheet()
         self.book.close()
@@ -420,6 +421,44 @@ class FunnelWorkbook:
         )
         self._table(sheet, 0, columns, rows)
 
+    def _forecast_sheet(self):
+        """The coming months' forecast of the scope (not of the period): won,
+        weighted open, likely and its band; overdue and undated apart."""
+        sheet = self._add_sheet(self.env._("Forecast"))
+        columns = [
+            Column(self.env._("Closing Month"), "text", 22),
+            Column(self.env._("Won"), "money", 16),
+            Column(self.env._("Weighted Open"), "money", 16),
+            Column(self.env._("Likely"), "money", 16),
+            Column(self.env._("Spread (±)"), "money", 16),
+            Column(self.env._("Low"), "money", 16),
+            Column(self.env._("High"), "money", 16),
+            Column(self.env._("Opportunities"), "int", 12),
+        ]
+        rows = (
+            (
+                line["label"],
+                line["won"],
+                line["weighted"],
+                line["likely"],
+                line["spread"],
+                line["low"],
+                line["high"],
+                line["count"],
+            )
+            for line in self.export._forecast()
+        )
+        row = self._table(sheet, 0, columns, rows)
+        self._note(
+            sheet,
+            row + 1,
+            self.env._(
+                "Open opportunities weighted by their stage in the month of their expected closing, won deals in "
+                "the month won; the spread is the square root of the summed amount² x p x (1 - p). Overdue and "
+                "undated opportunities are in no month."
+            ),
+        )
+
     def _pipeline_sheet(self):
         """The open opportunities now (not only those of the period), the
         largest weighted amounts first, `PIPELINE_ROWS` at most."""
@@ -466,7 +505,7 @@ class FunnelWorkbook:
         stages = self._names("crm.stage")
         steps = self._names("crm.stage", lambda stage: stage.funnel_step_id.display_name)
         tiers, man_classes = self._labels(Lead, "priority_tier"), self._labels(Lead, "man_class")
-        factors = self._currency_factors()
+        factors = self.export._currency_factors()
         largest_first = [
             SQL("-COALESCE(%s, 0)", SQL.identifier(lead, "weighted_revenue")),
             SQL.identifier(lead, "id"),
@@ -535,7 +574,7 @@ class FunnelWorkbook:
             self._names("crm.team"),
             self._names("res.company"),
         )
-        factors = self._currency_factors()
+        factors = self.export._currency_factors()
         rows = (
             (when, name, kinds[kind], stages[from_stage], stages[to_stage], steps[from_step], steps[to_step],
              users[user], teams[team], companies[company], (amount or 0.0) * factors[company],
@@ -582,19 +621,6 @@ class FunnelWorkbook:
             if len(batch) < BATCH_SIZE:
                 return
             last = batch[-1][: len(keys)]
-
-    def _currency_factors(self):
-        """Per company (id), what converts its amounts into the report's
-        currency, at today's rates as the funnel's totals; amounts without
-        a company stay as they are."""
-        companies = self.export.company_ids
-        today = fields.Date.context_today(self.export)
-        rates = (companies.currency_id | self.currency)._get_rates(self.env.company, today)
-        factors = defaultdict(lambda: 1.0)
-        factors.update(
-            (company.id, rates[self.currency.id] / rates[company.currency_id.id]) for company in companies
-        )
-        return factors
 
     def _labels(self, model, field_name):
         """Labels of a selection field, in the reader's language, by value."""
