@@ -28,6 +28,7 @@
         "report/sales_funnel_diagnosis_views.xml",
         "report/sales_funnel_weight_views.xml",
         "report/sales_funnel_forecast_views.xml",
+        "report/sales_funnel_slippage_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],

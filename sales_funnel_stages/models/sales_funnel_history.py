@@ -37,6 +37,31 @@ SUMMARY_COLUMNS = frozenset(
     }
 )
 
+# The columns a history row is written with, in order, and their SQL types:
+# by the build from crm's tracking, and as moves are recorded
+_ROW_COLUMNS = {
+    "lead_id": "int4", "date": "timestamp", "kind": "varchar", "from_stage_id": "int4", "to_stage_id": "int4",
+    "from_step_id": "int4", "to_step_id": "int4", "user_id": "int4", "team_id": "int4", "company_id": "int4",
+    "expected_revenue": "numeric", "weighted_revenue": "numeric", "changed_by_id": "int4",
+}  # fmt: skip
+BACKFILL_COLUMNS = {**_ROW_COLUMNS, "backfilled": "bool"}
+RECORD_COLUMNS = {**_ROW_COLUMNS, "gates_unmet": "bool", "date_deadline": "date"}
+
+
+def column_rows(columns, rows):
+    """`SELECT` of `rows` (tuples in the order of `columns`, {name: SQL
+    type}), sent as one array per column: thousands of rows per chunk of the
+    build, which psycopg2 adapts in C as arrays (in Python as tuples)."""
+    arrays = zip(*rows, strict=True)
+    return SQL(
+        "SELECT * FROM unnest(%s) AS moved(%s)",
+        SQL(", ").join(
+            SQL("%s::%s[]", list(values), SQL(column_type))
+            for values, column_type in zip(arrays, columns.values(), strict=True)
+        ),
+        SQL(", ").join(SQL.identifier(column) for column in columns),
+    )
+
 
 class SalesFunnelHistory(models.Model):
     """Every stage change of a lead, as it happened.
@@ -76,6 +101,19 @@ class SalesFunnelHistory(models.Model):
         string="From crm's Tracking",
         readonly=True,
         help="Rebuilt after the install from what crm had tracked, not recorded as it happened.",
+    )
+    # Slippage (sales.funnel.slippage): the expected closing at the move, and
+    # the amount and closing the lead had at its previous recorded move (none
+    # before a first one, nor after rows rebuilt from crm's tracking, which
+    # keeps neither)
+    date_deadline = fields.Date(string="Expected Closing", readonly=True)
+    previous_expected_revenue = fields.Monetary(
+        readonly=True, aggregator=False, help="The amount at the lead's previous recorded move."
+    )
+    previous_date_deadline = fields.Date(
+        string="Previous Expected Closing",
+        readonly=True,
+        help="The expected closing at the lead's previous move.",
     )
     gates_unmet = fields.Boolean(
         string="Won Past Unmet Gates",
@@ -211,6 +249,7 @@ class SalesFunnelHistory(models.Model):
                 lead.weighted_revenue,
                 self.env.uid,
                 kind == "won" and lead._funnel_gates_unmet_at_win(),
+                lead.date_deadline or None,
             )
             for lead, kind, from_stage, to_stage in events
         ]
@@ -220,13 +259,23 @@ class SalesFunnelHistory(models.Model):
             lead_ids,
             inserting=SQL(
                 """
-                INSERT INTO sales_funnel_history (
-                    lead_id, date, kind, from_stage_id, to_stage_id, from_step_id, to_step_id, user_id,
-                    team_id, company_id, expected_revenue, weighted_revenue, changed_by_id, gates_unmet)
-                VALUES %s
+                INSERT INTO sales_funnel_history (%(columns)s, previous_expected_revenue, previous_date_deadline)
+                SELECT moved.*, previous.expected_revenue, previous.date_deadline
+                  FROM (%(rows)s) AS moved
+                  -- the lead's previous move of an earlier instant: the moves of one
+                  -- transaction (one instant) share it
+                  LEFT JOIN LATERAL (
+                        SELECT known.expected_revenue, known.date_deadline
+                          FROM sales_funnel_history AS known
+                         WHERE known.lead_id = moved.lead_id AND known.date < moved.date
+                           AND NOT COALESCE(known.backfilled, FALSE)
+                         ORDER BY known.date DESC, known.id DESC
+                         LIMIT 1
+                       ) AS previous ON TRUE
                 RETURNING *
                 """,
-                SQL(", ").join(SQL("%s", row) for row in rows),
+                columns=SQL(", ").join(SQL.identifier(column) for column in RECORD_COLUMNS),
+                rows=column_rows(RECORD_COLUMNS, rows),
             ),
         )
         Summary._refresh(lead_ids, history)
@@ -261,13 +310,6 @@ class SalesFunnelHistory(models.Model):
         if before and after > before + 1:
             return "skip"
         return "advance"
-
-    # The columns `_backfill` writes, in order, with their SQL types.
-    BACKFILL_COLUMNS = {
-        "lead_id": "int4", "date": "timestamp", "kind": "varchar", "from_stage_id": "int4", "to_stage_id": "int4",
-        "from_step_id": "int4", "to_step_id": "int4", "user_id": "int4", "team_id": "int4", "company_id": "int4",
-        "expected_revenue": "numeric", "weighted_revenue": "numeric", "changed_by_id": "int4", "backfilled": "bool",
-    }  # fmt: skip
 
     @api.model
     def _backfill(self, lead_ids, build):
@@ -340,18 +382,11 @@ class SalesFunnelHistory(models.Model):
                 if date
             ]  # fmt: skip
         if rows:
-            # one array per column: thousands of rows per chunk, which
-            # psycopg2 adapts in C as arrays, in Python as tuples
             self.env.cr.execute(
                 SQL(
-                    "INSERT INTO sales_funnel_history (%s) SELECT * FROM unnest(%s)",
-                    SQL(", ").join(SQL.identifier(column) for column in self.BACKFILL_COLUMNS),
-                    SQL(", ").join(
-                        SQL("%s::%s[]", list(values), SQL(column_type))
-                        for values, column_type in zip(
-                            zip(*rows, strict=True), self.BACKFILL_COLUMNS.values(), strict=True
-                        )
-                    ),
+                    "INSERT INTO sales_funnel_history (%s) %s",
+                    SQL(", ").join(SQL.identifier(column) for column in BACKFILL_COLUMNS),
+                    column_rows(BACKFILL_COLUMNS, rows),
                 )
             )
         self.invalidate_model()

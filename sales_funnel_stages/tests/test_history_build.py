@@ -33,6 +33,7 @@ class TestHistoryBuild(HistoryReplayCase, HttpCase):
         self._start_replay()
         self._replay(BEFORE)
         self._forget_the_funnel()
+        self.installed_at = self.clock
         build = self.env["sales.funnel.build"]._start()
         build.next_lead_id = min(self.moves)  # the database's other leads are not the test's
         self.assertEqual(self.env["sales.funnel.build"].get_progress()["done"], 0)

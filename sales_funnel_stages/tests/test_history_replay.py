@@ -2,11 +2,13 @@
 
 The test performs random operations as users would (create, move, change
 team or salesperson, convert, win, reopen, lose, restore, archive, merge,
-import, remap a stage), dated one after the other, and keeps its own list of
-the moves: after each operation, every lead whose stage or won/lost status
-differs from before is a move. It then checks, against its own computation:
-the history row for row, the per-lead summary (as kept live, and as rebuilt
-from scratch), and the funnel report's counts.
+import, remap a stage, revise the amount or the expected closing), dated one
+after the other, and keeps its own list of the moves: after each operation,
+every lead whose stage or won/lost status differs from before is a move,
+with the lead's amount and expected closing then. It then checks, against
+its own computation: the history row for row (with the values of each
+lead's previous move), the slippage report, the per-lead summary (as kept
+live, and as rebuilt from scratch), and the funnel report's counts.
 
 The seed is logged and named in every failure; set FUNNEL_REPLAY_SEED to
 replay one, FUNNEL_REPLAY_OPERATIONS for a longer run.
@@ -38,6 +40,7 @@ class HistoryReplayCase(TransactionCase):
     analysis; users' operations and the test's own account of their moves."""
 
     tracked = False  # whether crm tracks the operations (mail messages)
+    installed_at = None  # moves up to this instant are rebuilt from crm's tracking
     # operations the users perform, with their weights
     OPERATIONS = {
         "_op_create": 6,
@@ -54,6 +57,7 @@ class HistoryReplayCase(TransactionCase):
         "_op_import": 2,
         "_op_remap": 1,
         "_op_reorder": 1,
+        "_op_revise": 5,
     }
 
     @classmethod
@@ -113,6 +117,7 @@ class HistoryReplayCase(TransactionCase):
         self.rng = random.Random(SEED)
         self.clock = datetime(2025, 1, 6, 9, 0)
         self.moves = {}  # lead id -> [(date, "move" | "lost" | "restored", from stage id, to stage id)]
+        self.values = {}  # lead id -> [(amount, expected closing)] after each of its moves
         self.leads = self.env["crm.lead"]
         self.tally = Counter()
 
@@ -133,6 +138,8 @@ class HistoryReplayCase(TransactionCase):
         self.assertGreater(len(self.moves), 20, self._seed())
         self.assertTrue(all(kinds[kind] >= 3 for kind, _label in HISTORY_KINDS), self._seed())
         self._check_history()
+        self._check_slippage_columns()
+        self._check_slippage()
         live = self._summary()
         self.assertEqual(live, self._expected_summary(), f"live summary, {self._seed()}")
         self.env["sales.funnel.lead.step"]._rebuild()
@@ -162,18 +169,28 @@ class HistoryReplayCase(TransactionCase):
             self.env.invalidate_all()
             outcome = "refused"
         after = self._states()
+        amounts = self._amounts()
         self.tally[operation.__name__, outcome] += 1
         for lead_id in before.keys() - after.keys():  # merged away: its moves went with it
             self.moves.pop(lead_id, None)
+            self.values.pop(lead_id, None)
         for lead_id, (stage, status) in after.items():
             old_stage, old_status = before.get(lead_id, (None, None))
             moves = self.moves.setdefault(lead_id, [])
+            values = self.values.setdefault(lead_id, [])
             if old_status == "lost" and status != "lost":
                 moves.append((self.clock, "restored", old_stage, old_stage))
             if stage and stage != old_stage:
                 moves.append((self.clock, "move", old_stage, stage))
             if old_status != "lost" and status == "lost":
                 moves.append((self.clock, "lost", stage, stage))
+            # the lead's amount and expected closing as its new moves recorded them
+            values += [amounts[lead_id]] * (len(moves) - len(values))
+
+    def _amounts(self):
+        leads = self.leads.with_context(active_test=False).exists()
+        return {lead["id"]: (lead["expected_revenue"], lead["date_deadline"] or None)
+                for lead in leads.read(["expected_revenue", "date_deadline"])}  # fmt: skip
 
     def _states(self):
         leads = self.leads.with_context(active_test=False).exists()
@@ -199,8 +216,25 @@ class HistoryReplayCase(TransactionCase):
                 "user_id": self.rng.choice(team.member_ids).id,
                 "stage_id": self.rng.choice(self._stages(team)).id,
                 "expected_revenue": self.rng.randrange(1000, 90000, 500),
+                "date_deadline": self.clock.date() + timedelta(days=self.rng.randint(10, 90)),
             }
         )
+
+    def _op_revise(self, env):
+        """A salesperson revises the amount or the expected closing, or both
+        (a closing pushed out, or brought forward, or cleared)."""
+        lead = self._pick([("active", "=", True)])
+        if not lead:
+            return
+        values = {}
+        if self.rng.random() < 0.6:
+            values["expected_revenue"] = self.rng.randrange(1000, 90000, 500)
+        if self.rng.random() < 0.6:
+            start = lead.date_deadline or self.clock.date()
+            values["date_deadline"] = self.rng.choice(
+                [start + timedelta(days=self.rng.randint(-20, 60)), start + timedelta(days=30), False]
+            )
+        lead.with_env(env).write(values)
 
     def _op_move(self, env):
         lead = self._pick([("active", "=", True)])
@@ -316,6 +350,77 @@ class HistoryReplayCase(TransactionCase):
         if after == before:
             return "lateral"
         return "skip" if after > before + 1 else "advance"
+
+    def _previous_values(self, lead_id):
+        """Per move of the lead: (amount, expected closing) at the move, and
+        at its previous move of an earlier instant (the moves of one flush
+        share it; none before the first). Moves rebuilt from crm's tracking
+        (up to `installed_at`) know neither: crm keeps no past amounts."""
+        moves, values = self.moves[lead_id], self.values[lead_id]
+        unknown = (None, None)
+        live = [
+            (date, value)
+            for (date, *_move), value in zip(moves, values, strict=True)
+            if not self.installed_at or date > self.installed_at
+        ]
+        result = []
+        for (date, *_move), value in zip(moves, values, strict=True):
+            if self.installed_at and date <= self.installed_at:
+                result.append(((value[0], None), unknown))
+                continue
+            earlier = [known for when, known in live if when < date]
+            result.append((value, earlier[-1] if earlier else unknown))
+        return result
+
+    def _check_slippage_columns(self):
+        for lead_id in self.moves:
+            self.env.cr.execute(
+                """SELECT date_deadline, previous_expected_revenue, previous_date_deadline
+                     FROM sales_funnel_history WHERE lead_id = %s ORDER BY date, id""",
+                [lead_id],
+            )
+            self.assertEqual(
+                self.env.cr.fetchall(),
+                [
+                    (deadline, previous[0], previous[1])
+                    for (_amount, deadline), previous in self._previous_values(lead_id)
+                ],
+                f"closing and previous values of lead {lead_id}, {self._seed()}",
+            )
+
+    def _check_slippage(self):
+        """The slippage report against the test's own account: per step the
+        lead stayed in, the stays whose start the history saw, those whose
+        expected closing moved later, those whose amount changed."""
+        counted = Counter()
+        for lead_id, moves in self.moves.items():
+            for (_date, _moved, origin, _target), (
+                (amount, deadline),
+                (before_amount, before_deadline),
+            ) in zip(moves, self._previous_values(lead_id), strict=True):
+                step = self.env["crm.stage"].browse(origin).funnel_step_id if origin else None
+                if not step or before_amount is None:
+                    continue
+                counted[step.id, "stays"] += 1
+                counted[step.id, "pushed"] += bool(
+                    deadline and before_deadline and deadline > before_deadline
+                )
+                counted[step.id, "changed"] += amount != before_amount
+        reported = Counter()
+        for step, stays, pushed, changed in self.env["sales.funnel.slippage"]._read_group(
+            [("lead_id", "in", list(self.moves))],
+            ["step_id"],
+            ["stay_count:sum", "pushed_count:sum", "amount_changed_count:sum"],
+        ):
+            reported[step.id, "stays"], reported[step.id, "pushed"], reported[step.id, "changed"] = (
+                stays,
+                pushed,
+                changed,
+            )
+        self.assertEqual(+reported, +counted, f"slippage report, {self._seed()}")
+        if not self.installed_at:  # a long live run: each kind of slippage happened
+            totals = Counter(kind for (_step, kind), count in counted.items() for _time in range(count))
+            self.assertTrue(totals["stays"] > totals["changed"] > 0 and totals["pushed"] > 0, self._seed())
 
     def _check_history(self):
         History = self.env["sales.funnel.history"]
