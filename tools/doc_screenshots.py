@@ -52,6 +52,8 @@ SCREENS = [
      ".o_pivot table", ()),
     ("plan-forecast", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_plan_action/{plan}",
      ".o_form_view", ()),
+    ("slippage", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_slippage_action", ".o_pivot table",
+     ()),
     ("measured-weights", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_weight_action",
      ".o_list_view", ()),
     ("funnel-step-form", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_step_action/{step}",
