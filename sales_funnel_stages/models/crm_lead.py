@@ -128,6 +128,16 @@ class CrmLead(models.Model):
         help="An activity of the current step's key steps was scheduled, done or not.",
     )
 
+    # Influence funnel (funnel method, section 1; sales.funnel.influence):
+    # the customer whose referral brought the lead
+    funnel_referred_by_id = fields.Many2one(
+        "res.partner",
+        string="Referring Customer",
+        index="btree_not_null",
+        tracking=True,
+        help="The customer who referred this lead or opportunity to you (crm's Referred By is free text).",
+    )
+
     # Stage history
     funnel_history_ids = fields.One2many("sales.funnel.history", "lead_id", string="Stage History")
     funnel_history_count = fields.Integer(compute="_compute_funnel_history_count")

@@ -14,6 +14,41 @@ class ResPartner(models.Model):
         help="Best priority tier (A first) among the customer's open opportunities that you may see.",
     )
 
+    funnel_referral_ids = fields.One2many("crm.lead", "funnel_referred_by_id", string="Referrals")
+    funnel_referral_count = fields.Integer(
+        string="Referrals Given",
+        compute="_compute_funnel_referral_count",
+        help="Leads and opportunities this customer referred, that you may see.",
+    )
+
+    @api.depends_context("uid", "allowed_company_ids")
+    def _compute_funnel_referral_count(self):
+        ids = self._origin.ids
+        groups = (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            ._read_group([("funnel_referred_by_id", "in", ids)], ["funnel_referred_by_id"], ["__count"])
+            if ids
+            else []
+        )
+        counts = {partner.id: count for partner, count in groups}
+        for partner in self:
+            partner.funnel_referral_count = counts.get(partner._origin.id, 0)
+
+    def action_funnel_referrals(self):
+        """The leads this customer referred, and what became of them (the
+        lost ones included)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm.crm_lead_all_leads")
+        action.update(
+            name=self.env._("Referrals of %(customer)s", customer=self.display_name),
+            domain=[("funnel_referred_by_id", "=", self.id)],
+            context={"active_test": False, "default_funnel_referred_by_id": self.id},
+            view_mode="list,form",
+            views=[(False, "list"), (False, "form")],
+        )
+        return action
+
     def _funnel_best_tiers(self, partner_ids=None):
         """{partner id: best tier} over the open opportunities the reader
         may read (crm's record rules and the allowed companies apply), of

@@ -4,3 +4,4 @@ from . import sales_funnel_diagnosis
 from . import sales_funnel_weight
 from . import sales_funnel_forecast
 from . import sales_funnel_slippage
+from . import sales_funnel_influence

@@ -13,6 +13,7 @@ from . import test_man
 from . import test_key_steps
 from . import test_measured_weights
 from . import test_forecast
+from . import test_influence
 from . import test_priority_tier
 from . import test_stage_weights
 from . import test_buying_roles
