@@ -54,6 +54,8 @@ SCREENS = [
      ".o_form_view", ()),
     ("slippage", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_slippage_action", ".o_pivot table",
      ()),
+    ("influence-funnel", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_influence_action",
+     ".o_graph_renderer canvas", ()),
     ("measured-weights", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_weight_action",
      ".o_list_view", ()),
     ("funnel-step-form", ("manager",), "/odoo/action-sales_funnel_stages.sales_funnel_step_action/{step}",
