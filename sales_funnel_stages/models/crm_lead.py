@@ -321,6 +321,20 @@ class CrmLead(models.Model):
                     "To enter “%(step)s”: %(missing)s.", step=next_step.name, missing=", ".join(missing)
                 )
 
+    # ------------------------------------------------------------ referrals
+
+    @api.onchange("referred")
+    def _onchange_referred_funnel_customer(self):
+        """crm's free-text Referred By names a customer: the referring customer."""
+        if self.referred and not self.funnel_referred_by_id:
+            self.funnel_referred_by_id = self._funnel_referring_customer(self.referred)
+
+    @api.model
+    def _funnel_referring_customer(self, name):
+        """The one contact of that name (any case), if there is exactly one."""
+        partners = self.env["res.partner"].search([("name", "=ilike", name.strip())], limit=2)
+        return partners if len(partners) == 1 else partners.browse()
+
     # ------------------------------------------------------------ key steps
 
     @api.depends("stage_id", "activity_ids")
@@ -606,6 +620,10 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            # an import, a web form: crm's Referred By names the customer
+            if vals.get("referred") and not vals.get("funnel_referred_by_id"):
+                vals["funnel_referred_by_id"] = self._funnel_referring_customer(vals["referred"]).id
         leads = super().create(vals_list)
         if "funnel_event_date" in self.env.context:
             leads.flush_recordset()  # recorded while the context gives the date

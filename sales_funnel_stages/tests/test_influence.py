@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import FunnelCase
 
@@ -73,3 +73,15 @@ class TestInfluenceFunnel(FunnelCase):
         deal.action_set_won()
         after_sales = self.step["after_sales"].activity_plan_id.template_ids.activity_type_id
         self.assertEqual(deal.activity_ids.activity_type_id & after_sales, after_sales)
+
+    def test_referring_customer_from_crms_referred_by(self):
+        lead = self.env["crm.lead"].create({"name": "Told by Birch", "referred": " birch "})
+        self.assertEqual(lead.funnel_referred_by_id, self.birch)
+        self.env["res.partner"].create({"name": "Birch"})  # two of that name: no guess
+        self.assertFalse(
+            self.env["crm.lead"].create({"name": "Which Birch", "referred": "Birch"}).funnel_referred_by_id
+        )
+        with Form(self.env["crm.lead"]) as form:
+            form.name = "Typed"
+            form.referred = "Cedar"
+            self.assertEqual(form.funnel_referred_by_id, self.cedar)
