@@ -332,7 +332,9 @@ class CrmLead(models.Model):
     @api.model
     def _funnel_referring_customer(self, name):
         """The one contact of that name (any case), if there is exactly one."""
-        partners = self.env["res.partner"].search([("name", "=ilike", name.strip())], limit=2)
+        # =ilike: any case, no wildcard of the typed text
+        literal = name.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        partners = self.env["res.partner"].search([("name", "=ilike", literal)], limit=2)
         return partners if len(partners) == 1 else partners.browse()
 
     # ------------------------------------------------------------ key steps

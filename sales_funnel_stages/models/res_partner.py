@@ -14,10 +14,13 @@ class ResPartner(models.Model):
         help="Best priority tier (A first) among the customer's open opportunities that you may see.",
     )
 
-    funnel_referral_ids = fields.One2many("crm.lead", "funnel_referred_by_id", string="Referrals")
+    funnel_referral_ids = fields.One2many(
+        "crm.lead", "funnel_referred_by_id", string="Referrals", groups="sales_team.group_sale_salesman"
+    )
     funnel_referral_count = fields.Integer(
         string="Referrals Given",
         compute="_compute_funnel_referral_count",
+        groups="sales_team.group_sale_salesman",
         help="Leads and opportunities this customer referred, that you may see.",
     )
 

@@ -45,7 +45,7 @@ _ROW_COLUMNS = {
     "expected_revenue": "numeric", "weighted_revenue": "numeric", "changed_by_id": "int4",
 }  # fmt: skip
 BACKFILL_COLUMNS = {**_ROW_COLUMNS, "backfilled": "bool"}
-RECORD_COLUMNS = {**_ROW_COLUMNS, "gates_unmet": "bool", "date_deadline": "date"}
+RECORD_COLUMNS = {**_ROW_COLUMNS, "gates_unmet": "bool", "date_deadline": "date", "values_known": "bool"}
 
 
 def column_rows(columns, rows):
@@ -107,6 +107,11 @@ class SalesFunnelHistory(models.Model):
     # before a first one, nor after rows rebuilt from crm's tracking, which
     # keeps neither)
     date_deadline = fields.Date(string="Expected Closing", readonly=True)
+    values_known = fields.Boolean(
+        readonly=True,
+        help="The row holds the lead's amount and expected closing of its moment: recorded live since "
+        "version 19.0.1.3.0 (older rows and rows rebuilt from crm's tracking do not).",
+    )
     previous_expected_revenue = fields.Monetary(
         readonly=True, aggregator=False, help="The amount at the lead's previous recorded move."
     )
@@ -250,6 +255,7 @@ class SalesFunnelHistory(models.Model):
                 self.env.uid,
                 kind == "won" and lead._funnel_gates_unmet_at_win(),
                 lead.date_deadline or None,
+                True,
             )
             for lead, kind, from_stage, to_stage in events
         ]
@@ -267,8 +273,7 @@ class SalesFunnelHistory(models.Model):
                   LEFT JOIN LATERAL (
                         SELECT known.expected_revenue, known.date_deadline
                           FROM sales_funnel_history AS known
-                         WHERE known.lead_id = moved.lead_id AND known.date < moved.date
-                           AND NOT COALESCE(known.backfilled, FALSE)
+                         WHERE known.lead_id = moved.lead_id AND known.date < moved.date AND known.values_known
                          ORDER BY known.date DESC, known.id DESC
                          LIMIT 1
                        ) AS previous ON TRUE

@@ -10,6 +10,8 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL, format_date
 
+from ..periods import local_sql
+
 # Months the workbook and the weekly mail forecast, the current one included
 FORECAST_MONTHS = 3
 
@@ -102,7 +104,7 @@ class SalesFunnelForecast(models.Model):
             """
             SELECT lead.id, lead.id AS lead_id, lead.company_id, lead.team_id, lead.user_id, lead.stage_id,
                    %(status)s AS status,
-                   date_trunc('month', CASE WHEN lead.won_status = 'won' THEN lead.date_closed
+                   date_trunc('month', CASE WHEN lead.won_status = 'won' THEN %(closed)s
                                             WHEN lead.date_deadline >= %(today)s THEN lead.date_deadline END
                    )::date AS month,
                    COALESCE(stage.funnel_weight, 0) AS probability_weight,
@@ -117,6 +119,8 @@ class SalesFunnelForecast(models.Model):
             """,
             status=status,
             today=today,
+            # the reader's month, as today's
+            closed=local_sql(self.env, SQL("lead.date_closed")),
             amount=amount,
             variance=variance,
         )
@@ -156,6 +160,7 @@ class SalesFunnelForecast(models.Model):
         factor}, see `sales.funnel.export._currency_factors`): variances by
         its square. Lines: {label, won, weighted, likely, spread, low, high,
         count}."""
+        months = max(1, min(int(months), 24))
         first = fields.Date.context_today(self).replace(day=1)
         last = first + relativedelta(months=months)
         groups = self._read_group(

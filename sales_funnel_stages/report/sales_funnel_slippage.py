@@ -75,5 +75,9 @@ class SalesFunnelSlippage(models.Model):
         return SQL("FROM sales_funnel_history AS history")
 
     def _where(self):
-        # a stay the history saw begin: the lead's values then are known
-        return SQL("WHERE history.previous_expected_revenue IS NOT NULL AND history.from_step_id IS NOT NULL")
+        # a stay the history saw begin (the lead's values then are known); a
+        # restoration ends the time the lead was lost, no stay
+        return SQL(
+            "WHERE history.previous_expected_revenue IS NOT NULL AND history.from_step_id IS NOT NULL"
+            " AND history.kind <> 'restored'"
+        )

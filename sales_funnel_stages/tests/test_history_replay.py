@@ -394,12 +394,13 @@ class HistoryReplayCase(TransactionCase):
         expected closing moved later, those whose amount changed."""
         counted = Counter()
         for lead_id, moves in self.moves.items():
-            for (_date, _moved, origin, _target), (
+            for (_date, moved, origin, _target), (
                 (amount, deadline),
                 (before_amount, before_deadline),
             ) in zip(moves, self._previous_values(lead_id), strict=True):
                 step = self.env["crm.stage"].browse(origin).funnel_step_id if origin else None
-                if not step or before_amount is None:
+                # a restoration ends the time lost, no stay
+                if not step or before_amount is None or moved == "restored":
                     continue
                 counted[step.id, "stays"] += 1
                 counted[step.id, "pushed"] += bool(

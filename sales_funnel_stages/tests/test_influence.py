@@ -46,7 +46,7 @@ class TestInfluenceFunnel(FunnelCase):
         ]
         cls.referred[0].action_set_won()
         cls.referred[1].action_set_lost()
-        cls.this_year = fields.Date.context_today(cls.env["crm.lead"]).replace(month=1, day=1)
+        cls.this_year = won_on.date().replace(month=1, day=1)  # the wins' year, early January too
 
     def test_levels_counted_by_hand(self):
         rows = self.env["sales.funnel.influence"].search(
@@ -60,7 +60,7 @@ class TestInfluenceFunnel(FunnelCase):
     def test_referrals_on_the_customer(self):
         self.assertEqual(self.alder.funnel_referral_count, 3, "the lost one included")
         action = self.alder.action_funnel_referrals()
-        leads = self.env["crm.lead"].with_context(action["context"]).search(action["domain"])
+        leads = self.env["crm.lead"].with_context(**action["context"]).search(action["domain"])
         self.assertEqual(sorted(leads.mapped("name")), [f"Friend of Alder {index}" for index in range(3)])
         self.assertEqual(self.cedar.funnel_referral_count, 0)
         # a salesperson counts the referrals they may read
@@ -72,6 +72,7 @@ class TestInfluenceFunnel(FunnelCase):
         deal = self._lead("negotiation", name="Deal Dogwood")
         deal.action_set_won()
         after_sales = self.step["after_sales"].activity_plan_id.template_ids.activity_type_id
+        self.assertEqual(len(after_sales), 3)
         self.assertEqual(deal.activity_ids.activity_type_id & after_sales, after_sales)
 
     def test_referring_customer_from_crms_referred_by(self):
@@ -81,7 +82,12 @@ class TestInfluenceFunnel(FunnelCase):
         self.assertFalse(
             self.env["crm.lead"].create({"name": "Which Birch", "referred": "Birch"}).funnel_referred_by_id
         )
-        with Form(self.env["crm.lead"]) as form:
+        self.assertFalse(
+            self.env["crm.lead"].create({"name": "Wild", "referred": "C_dar"}).funnel_referred_by_id
+        )
+        # the opportunity's form has it (its Contacts tab), beside crm's Referred By
+        with Form(self.env["crm.lead"].with_context(default_type="opportunity")) as form:
             form.name = "Typed"
             form.referred = "Cedar"
             self.assertEqual(form.funnel_referred_by_id, self.cedar)
+            form.funnel_referred_by_id = self.alder
