@@ -35,7 +35,6 @@ class SalesFunnelSlippage(models.Model):
     )
     pushed_rate = fields.Float(string="Pushed Out (%)", readonly=True, aggregator="avg")
     days_pushed = fields.Float(
-        string="Days Pushed",
         readonly=True,
         aggregator="avg",
         help="How much later, for the stays pushed out.",
