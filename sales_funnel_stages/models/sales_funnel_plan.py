@@ -217,7 +217,7 @@ class SalesFunnelPlan(models.Model):
                 plan.update(dict.fromkeys(FORECAST_FIELDS, 0))
                 continue
             [(won, weighted, spread)] = Forecast._read_group(
-                scope & Domain("month", ">=", plan.date_from) & Domain("month", "<=", plan.date_to),
+                scope & Domain("date", ">=", plan.date_from) & Domain("date", "<=", plan.date_to),
                 aggregates=["won_amount:sum", "weighted_amount:sum", "spread:sum"],
             )
             [(overdue, overdue_count)] = Forecast._read_group(

@@ -52,6 +52,11 @@ class SalesFunnelForecast(models.Model):
         readonly=True,
         help="Open: the month of the expected closing; won: the month won. Empty when overdue or undated.",
     )
+    date = fields.Date(
+        string="Closing Date",
+        readonly=True,
+        help="Open: the expected closing; won: the day won. Empty when overdue or undated.",
+    )
     probability_weight = fields.Float(string="Stage Weight (%)", readonly=True, aggregator="avg")
     expected_revenue = fields.Float(string="Amount", readonly=True, aggregator="sum")
     won_amount = fields.Float(string="Won", readonly=True, aggregator="sum")
@@ -104,9 +109,8 @@ class SalesFunnelForecast(models.Model):
             """
             SELECT lead.id, lead.id AS lead_id, lead.company_id, lead.team_id, lead.user_id, lead.stage_id,
                    %(status)s AS status,
-                   date_trunc('month', CASE WHEN lead.won_status = 'won' THEN %(closed)s
-                                            WHEN lead.date_deadline >= %(today)s THEN lead.date_deadline END
-                   )::date AS month,
+                   date_trunc('month', %(closing)s)::date AS month,
+                   (%(closing)s)::date AS date,
                    COALESCE(stage.funnel_weight, 0) AS probability_weight,
                    %(amount)s AS expected_revenue,
                    CASE WHEN lead.won_status = 'won' THEN %(amount)s ELSE 0 END AS won_amount,
@@ -118,9 +122,12 @@ class SalesFunnelForecast(models.Model):
                    SQRT(%(variance)s) AS spread
             """,
             status=status,
-            today=today,
-            # the reader's month, as today's
-            closed=local_sql(self.env, SQL("lead.date_closed")),
+            # the reader's day, as today's
+            closing=SQL(
+                "CASE WHEN lead.won_status = 'won' THEN %s WHEN lead.date_deadline >= %s THEN lead.date_deadline END",
+                local_sql(self.env, SQL("lead.date_closed")),
+                today,
+            ),
             amount=amount,
             variance=variance,
         )

@@ -96,6 +96,10 @@ class TestForecast(FunnelCase):
         self.open[0].date_deadline = self.next_month + relativedelta(months=1, days=2)
         self.env.invalidate_all()
         self.assertEqual(plan.forecast_open, 130000.0)
+        # a period from the middle of a month: the days before it are not in it
+        plan.date_from = self.next_month + timedelta(days=10)  # the deals close on its 10th
+        self.env.invalidate_all()
+        self.assertEqual((plan.forecast_won, plan.forecast_open), (0.0, 0.0))
 
     def test_salesperson_reads_their_own(self):
         self.open[0].user_id = self.manager
