@@ -207,6 +207,7 @@ class SalesFunnelPlan(models.Model):
                 plan.deals_needed = 0
 
     @api.depends("team_id", "user_id", "date_from", "date_to")
+    @api.depends_context("uid", "allowed_company_ids")  # what the reader's rules let them see
     def _compute_forecast(self):
         Forecast = self.env["sales.funnel.forecast"]
         for plan in self:
