@@ -327,15 +327,22 @@ class CrmLead(models.Model):
     def _onchange_referred_funnel_customer(self):
         """crm's free-text Referred By names a customer: the referring customer."""
         if self.referred and not self.funnel_referred_by_id:
-            self.funnel_referred_by_id = self._funnel_referring_customer(self.referred)
+            self.funnel_referred_by_id = self._funnel_referring_customers([self.referred]).get(self.referred)
 
     @api.model
-    def _funnel_referring_customer(self, name):
-        """The one contact of that name (any case), if there is exactly one."""
+    def _funnel_referring_customers(self, names):
+        """{name as typed: the one contact of that name (any case), when
+        there is exactly one}, in one query however many names."""
+        keys = {name: name.strip().lower() for name in names}
         # =ilike: any case, no wildcard of the typed text
-        literal = name.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        partners = self.env["res.partner"].search([("name", "=ilike", literal)], limit=2)
-        return partners if len(partners) == 1 else partners.browse()
+        literals = {
+            key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for key in keys.values()
+        }
+        partners = self.env["res.partner"].search(
+            Domain.OR(Domain("name", "=ilike", literal) for literal in literals)
+        )
+        by_key = partners.grouped(lambda partner: partner.name.strip().lower())
+        return {name: by_key[key] for name, key in keys.items() if len(by_key.get(key, ())) == 1}
 
     # ------------------------------------------------------------ key steps
 
@@ -622,10 +629,15 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            # an import, a web form: crm's Referred By names the customer
-            if vals.get("referred") and not vals.get("funnel_referred_by_id"):
-                vals["funnel_referred_by_id"] = self._funnel_referring_customer(vals["referred"]).id
+        # an import, a web form: crm's Referred By names the customer
+        unnamed = [
+            vals for vals in vals_list if vals.get("referred") and not vals.get("funnel_referred_by_id")
+        ]
+        customers = (
+            self._funnel_referring_customers([vals["referred"] for vals in unnamed]) if unnamed else {}
+        )
+        for vals in unnamed:
+            vals["funnel_referred_by_id"] = customers.get(vals["referred"], self.env["res.partner"]).id
         leads = super().create(vals_list)
         if "funnel_event_date" in self.env.context:
             leads.flush_recordset()  # recorded while the context gives the date

@@ -207,16 +207,10 @@ class CrmTeam(models.Model):
             .search([("team_id", "=", self.id), ("company_id", "=", company.id)])
             ._adoptable()
         )
+        pipeline = self.env["crm.stage"]._funnel_pipeline(self)
         changes, shared = [], self.env["crm.stage"]
         for row in rows:
-            stages = self.env["crm.stage"].search(
-                [
-                    ("funnel_step_id", "=", row.step_id.id),
-                    "|",
-                    ("team_ids", "=", False),
-                    ("team_ids", "in", self.ids),
-                ]
-            )
+            stages = pipeline.filtered(lambda stage, step=row.step_id: stage.funnel_step_id == step)
             own = stages.filtered(lambda stage: stage.team_ids == self)
             shared |= stages - own
             weight = round(row.measured_weight, 2)

@@ -14,9 +14,6 @@ class ResPartner(models.Model):
         help="Best priority tier (A first) among the customer's open opportunities that you may see.",
     )
 
-    funnel_referral_ids = fields.One2many(
-        "crm.lead", "funnel_referred_by_id", string="Referrals", groups="sales_team.group_sale_salesman"
-    )
     funnel_referral_count = fields.Integer(
         string="Referrals Given",
         compute="_compute_funnel_referral_count",
